@@ -1,0 +1,61 @@
+# hadrill — HA failure drills as code.
+# Two commands set everything up on a fresh Debian 12 / Ubuntu machine: `make rehearse` and `make test`.
+
+VENV      ?= .venv
+PYTHON    := $(VENV)/bin/python
+INVENTORY ?= inventories/local
+SHELL     := /bin/bash
+
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help venv rehearse sandbox sandbox-down drill test test-unit test-integration lint molecule bench campaign clean
+
+help:
+	@echo "make rehearse      set up everything, bring up the local sandbox and run the drill against it"
+	@echo "make test          unit tests, integration tests against the real sandbox, ansible-lint, molecule"
+	@echo "make sandbox       bring the local sandbox up (idempotent)"
+	@echo "make sandbox-down  remove the local sandbox (no process, port or data dir left)"
+	@echo "make bench         benchmarks (print measured ratios)"
+	@echo "make campaign      the interruption campaign"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@./scripts/bootstrap-os
+	@test -x $(PYTHON) || /usr/bin/python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -e '.[dev]'
+	@touch $@
+
+sandbox: venv
+	ansible-playbook playbooks/sandbox.yml -i $(INVENTORY)
+
+sandbox-down: venv
+	ansible-playbook playbooks/sandbox.yml -i $(INVENTORY) -e sandbox_state=absent
+
+rehearse: sandbox
+	@./scripts/rehearse $(INVENTORY)
+
+test: venv test-unit lint test-integration molecule
+
+test-unit: venv
+	$(PYTHON) -m pytest -q tests/unit
+
+test-integration: venv
+	$(PYTHON) -m pytest -q tests/integration
+
+lint: venv
+	ansible-lint
+
+molecule: venv
+	molecule test -s sandbox
+
+bench: venv
+	$(PYTHON) -m pytest -q -s tests/bench
+
+campaign: venv
+	$(PYTHON) -m pytest -q -m campaign tests/campaign
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info python/*.egg-info

@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from ansible import constants as C
+from ansible.errors import AnsibleActionFail
+from ansible.release import __version__ as ansible_version
+
+from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
+
+ARGUMENT_SPEC = {
+    "evidence_root": {"type": "path"},
+}
+
+
+class _TemplatedVars(Mapping):
+    """Play variables, templated only when read (so unrelated broken vars cannot fail the drill)."""
+
+    def __init__(self, variables, templar):
+        self._variables = variables
+        self._templar = templar
+
+    def __getitem__(self, key):
+        return self._templar.template(self._variables[key])
+
+    def __iter__(self):
+        return iter(list(self._variables.keys()))
+
+    def __len__(self):
+        return len(self._variables)
+
+
+class ActionModule(DrillAction):
+    """Validate the drill configuration, allocate the drill id and evidence directory, take the lock."""
+
+    def _secrets(self, task_vars):
+        from hadrill.redact import collect_secrets
+
+        found = set()
+        scopes = [task_vars] + [task_vars["hostvars"][host] for host in task_vars["hostvars"]]
+        for scope in scopes:
+            values = {}
+            for name in list(scope.keys()):
+                if name in ("hostvars", "vars", "groups", "group_names", "omit", "environment") or name.startswith("ansible_"):
+                    continue
+                try:
+                    values[name] = self._templar.template(scope[name])
+                except Exception:  # a variable that cannot be templated cannot leak either
+                    continue
+            found |= collect_secrets(values)
+        return found
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        self.require_hadrill()
+        from hadrill.config import ConfigError
+        from hadrill.drill_id import DrillIdError
+        from hadrill.lock import DrillLocked
+        from hadrill.start import resolve_evidence_root, start_drill
+
+        args = self.validated_args(ARGUMENT_SPEC)
+        hostvars = task_vars["hostvars"]
+        variables = _TemplatedVars(task_vars, self._templar)
+        project_dir = Path(os.path.dirname(C.CONFIG_FILE)) if C.CONFIG_FILE else Path.cwd()
+        explicit_root = args.get("evidence_root") or (variables["drill_evidence_root"] if "drill_evidence_root" in task_vars else None)
+        evidence_root = resolve_evidence_root(explicit_root, os.environ.get("HADRILL_EVIDENCE_ROOT"), project_dir)
+        try:
+            started = start_drill(
+                variables=variables,
+                groups=task_vars["groups"],
+                host_variable=lambda host, name: self._templar.template(hostvars[host][name]),
+                host_has=lambda host, name: name in hostvars[host],
+                evidence_root=evidence_root,
+                secrets=self._secrets(task_vars),
+                # the forked worker's parent is the ansible-playbook process that runs the drill
+                controller_pid=os.getppid(),
+                ansible_version=ansible_version,
+            )
+        except ConfigError as exc:
+            result.update(failed=True, msg=str(exc), hadrill_config_errors=exc.problems)
+            return result
+        except (DrillIdError, DrillLocked) as exc:
+            raise AnsibleActionFail(str(exc)) from None
+        settings = started.config.settings
+        result.update(
+            changed=True,
+            drill_id=started.drill_id,
+            hadrill_evidence_dir=str(started.evidence_dir),
+            msg=f"drill {started.drill_id}: evidence in {started.evidence_dir}",
+            ansible_facts={
+                "drill_id": started.drill_id,
+                "drill_evidence_dir": str(started.evidence_dir),
+                "drill_selected_scenarios": list(settings.drill_scenarios),
+            },
+        )
+        return result

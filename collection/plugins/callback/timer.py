@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: timer
+type: aggregate
+short_description: Record every task's timing and status into the drill's events.jsonl
+description:
+  - For every task and host, records the start and end (UTC wall clock), the duration
+    (monotonic clock), the status, the role and phase (task file) and any markers, as one JSON
+    line each in C(events.jsonl) of the drill's evidence directory.
+  - Runs beside any stdout callback, including ansible-runner's C(awx_display).
+  - Each line is written and flushed as it happens, so an interrupted run keeps what was recorded.
+  - The evidence directory comes from O(evidence_dir) or, when unset, from the first task
+    result that returns C(hadrill_evidence_dir) (the drill's initialisation task); events seen
+    before that are kept in memory and written then.
+version_added: "0.1.0"
+requirements:
+  - enable in configuration (C(callbacks_enabled = hadrill.drills.timer))
+  - the hadrill Python package on the controller
+options:
+  evidence_dir:
+    description: Evidence directory to write C(events.jsonl) into.
+    type: path
+    env:
+      - name: HADRILL_EVIDENCE_DIR
+    ini:
+      - section: callback_hadrill_timer
+        key: evidence_dir
+"""
+
+import os
+import time
+from datetime import datetime, timezone
+
+from ansible.plugins.callback import CallbackBase
+
+try:
+    from hadrill.events import append_line
+    from hadrill.runtime import load_redactor
+    from hadrill.scenarios import scenario_for_role
+
+    HAS_HADRILL = True
+except ImportError:  # pragma: no cover - reported at run time
+    HAS_HADRILL = False
+
+BUFFER_LIMIT = 20000
+
+
+def _utc():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "hadrill.drills.timer"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._path = None
+        self._buffer = []
+        self._redactor = None
+        self._task_started = {}
+        self._host_started = {}
+        self._play = None
+        if not HAS_HADRILL:
+            self._display.warning("hadrill.drills.timer: the hadrill Python package is not importable; no events recorded")
+            self.disabled = True
+
+    def set_options(self, task_keys=None, var_options=None, direct=None):
+        super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
+        configured = self.get_option("evidence_dir")
+        if configured:
+            self._open(configured)
+
+    # -- output -------------------------------------------------------------------------------
+    def _open(self, evidence_dir):
+        if self._path is not None:
+            return
+        from pathlib import Path
+
+        directory = Path(evidence_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._path = directory / "events.jsonl"
+        self._redactor = load_redactor(directory)
+        pending, self._buffer = self._buffer, []
+        for record in pending:
+            self._write(record)
+
+    def _write(self, record):
+        if self._path is None:
+            if len(self._buffer) < BUFFER_LIMIT:
+                self._buffer.append(record)
+            return
+        if "msg" in record and self._redactor is not None:
+            record["msg"] = self._redactor.text(record["msg"])
+        append_line(self._path, record)
+
+    # -- playbook structure -------------------------------------------------------------------
+    def v2_playbook_on_start(self, playbook):
+        self._write({"event": "playbook_start", "playbook": os.path.basename(playbook._file_name),
+                     "ts": _utc(), "mono": time.monotonic(), "pid": os.getpid()})
+
+    def v2_playbook_on_play_start(self, play):
+        self._play = play.get_name()
+        self._write({"event": "play_start", "play": self._play, "ts": _utc(), "mono": time.monotonic()})
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._task_started[task._uuid] = (_utc(), time.monotonic())
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self._task_started[task._uuid] = (_utc(), time.monotonic())
+
+    def v2_runner_on_start(self, host, task):
+        self._host_started[(host.get_name(), task._uuid)] = (_utc(), time.monotonic())
+
+    # -- results ------------------------------------------------------------------------------
+    def _record(self, result, status):
+        end_ts, end_mono = _utc(), time.monotonic()
+        task = result._task
+        host = result._host.get_name()
+        start_ts, start_mono = self._host_started.pop(
+            (host, task._uuid), self._task_started.get(task._uuid, (end_ts, end_mono))
+        )
+        role = task._role.get_name(include_role_fqcn=False) if task._role else None
+        path = task.get_path() or ""
+        phase = os.path.splitext(os.path.basename(path.rsplit(":", 1)[0]))[0] if role and path else None
+        outcome = result._result
+        record = {
+            "event": "task",
+            "task": task.get_name(),
+            "task_uuid": task._uuid,
+            "action": task.action,
+            "play": self._play,
+            "role": role,
+            "scenario": scenario_for_role(role),
+            "phase": phase,
+            "host": host,
+            "status": status,
+            "changed": bool(outcome.get("changed", False)),
+            "start_ts": start_ts,
+            "end_ts": end_ts,
+            "start_mono": start_mono,
+            "end_mono": end_mono,
+            "duration_s": round(end_mono - start_mono, 6),
+        }
+        delegated = outcome.get("_ansible_delegated_vars", {}).get("ansible_host") if isinstance(outcome, dict) else None
+        if delegated:
+            record["delegated_to"] = delegated
+        marker = outcome.get("hadrill_marker")
+        if isinstance(marker, dict):
+            record["markers"] = [marker.get("name")]
+        if status in ("failed", "unreachable"):
+            message = outcome.get("msg") or outcome.get("stderr") or ""
+            record["msg"] = str(message)[:2000]
+            if outcome.get("_ansible_no_log"):
+                record["msg"] = "(output hidden by no_log)"
+            record["ignored"] = bool(getattr(task, "ignore_errors", False))
+        evidence_dir = outcome.get("hadrill_evidence_dir")
+        if evidence_dir and self._path is None:
+            self._open(evidence_dir)
+        self._write(record)
+
+    def v2_runner_on_ok(self, result):
+        self._record(result, "ok")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._record(result, "failed")
+
+    def v2_runner_on_skipped(self, result):
+        self._record(result, "skipped")
+
+    def v2_runner_on_unreachable(self, result):
+        self._record(result, "unreachable")
+
+    def v2_playbook_on_stats(self, stats):
+        hosts = sorted(stats.processed.keys())
+        summary = {host: stats.summarize(host) for host in hosts}
+        self._write({"event": "playbook_end", "ts": _utc(), "mono": time.monotonic(), "stats": summary})

@@ -1,0 +1,82 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mark
+short_description: Record a named drill milestone
+version_added: "0.1.0"
+description:
+  - Records a named milestone (C(incident), C(restore_started), C(smoke_passed), ...) with the
+    controller's UTC wall clock and monotonic clock into the drill's C(events.jsonl).
+  - Every figure in a drill report is computed from these markers, so mark the moment an
+    operator would write down.
+  - Runs on the controller (action plugin); O(data) is redacted of known secrets.
+author:
+  - hadrill maintainers
+options:
+  name:
+    description: Marker name, for example C(incident) or C(smoke_passed).
+    type: str
+    required: true
+  scenario:
+    description: Scenario the marker belongs to (C(restore), C(rollback), C(replay)).
+    type: str
+  data:
+    description: Extra facts recorded with the marker.
+    type: dict
+    default: {}
+  evidence_dir:
+    description: Evidence directory; defaults to the C(drill_evidence_dir) fact set by M(hadrill.drills.drill_start).
+    type: path
+notes:
+  - Timestamps come from the controller, whatever host the task is delegated to.
+"""
+
+EXAMPLES = r"""
+- name: Declare the incident
+  hadrill.drills.mark:
+    name: incident
+    scenario: restore
+    data:
+      target: latest
+"""
+
+RETURN = r"""
+ts:
+  description: UTC wall-clock time of the marker.
+  returned: success
+  type: str
+  sample: "2026-11-28T10:10:00.123456Z"
+mono:
+  description: Controller monotonic clock reading of the marker.
+  returned: success
+  type: float
+hadrill_marker:
+  description: The marker record as written to events.jsonl.
+  returned: success
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "name": {"type": "str", "required": True},
+            "scenario": {"type": "str"},
+            "data": {"type": "dict", "default": {}},
+            "evidence_dir": {"type": "path"},
+        },
+        supports_check_mode=True,
+    )
+    module.fail_json(msg="hadrill.drills.mark runs on the controller through its action plugin")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The drill-wide settings: every ``drill_*`` variable of an inventory."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, field_validator
+
+SCENARIOS = ("restore", "rollback", "replay")
+Scenario = Literal["restore", "rollback", "replay"]
+EnvironmentClass = Literal["sandbox", "staging", "production"]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Thresholds(Strict):
+    """Pass/fail limits. A threshold left unset is reported but not judged."""
+
+    rto_seconds: NonNegativeFloat | None = None
+    rpo_seconds: NonNegativeFloat | None = None
+    rollback_seconds: NonNegativeFloat | None = None
+    error_rate_recovery_seconds: NonNegativeFloat | None = None
+    drain_seconds: NonNegativeFloat | None = None
+    backlog_peak_ratio: NonNegativeFloat | None = None
+    backup_max_age_seconds: NonNegativeFloat | None = None
+
+
+class AlertChannel(Strict):
+    name: str = Field(min_length=1)
+    check_command: str | None = None
+    check_timeout_seconds: PositiveFloat = 30.0
+
+
+class FollowUp(Strict):
+    action: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    due: str | None = None
+
+
+def parse_scenarios(value: Any) -> list[str]:
+    """Accept a list, a comma separated string, ``all`` or ``none``."""
+    if value is None:
+        return list(SCENARIOS)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == "all":
+            return list(SCENARIOS)
+        if text in {"none", ""}:
+            return []
+        value = [part.strip() for part in text.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"expected a list of scenarios from {list(SCENARIOS)}, 'all' or 'none'")
+    unknown = [item for item in value if item not in SCENARIOS and item != "none"]
+    if unknown:
+        raise ValueError(f"unknown scenario(s) {unknown}; expected any of {list(SCENARIOS)}, 'all' or 'none'")
+    ordered = [name for name in SCENARIOS if name in value]
+    return ordered
+
+
+class DrillSettings(Strict):
+    drill_environment: Slug
+    drill_environment_class: EnvironmentClass = "staging"
+    drill_allow_production: bool = False
+    drill_confirm_id: str | None = None
+    drill_id: str | None = Field(default=None, pattern=r"^ha_drill_\d{8}_[a-z0-9][a-z0-9-]*_\d{2,}$")
+    drill_owner: str = Field(min_length=1)
+    drill_observers: list[str] = []
+    drill_scope: dict[str, str] = {}
+    drill_release_labels: dict[str, str] = {}
+    drill_scenarios: list[Scenario] = list(SCENARIOS)
+    drill_thresholds: Thresholds = Thresholds()
+    drill_alert_channel: AlertChannel | None = None
+    drill_http_headers: dict[str, str] = {}
+    drill_evidence_root: str | None = None
+    drill_follow_ups: list[FollowUp] = []
+
+    @field_validator("drill_scenarios", mode="before")
+    @classmethod
+    def _scenarios(cls, value: Any) -> list[str]:
+        return parse_scenarios(value)
+
+    @field_validator("drill_observers", mode="before")
+    @classmethod
+    def _observers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.drill_environment_class == "production"

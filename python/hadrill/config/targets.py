@@ -1,0 +1,128 @@
+"""What the drill knows about each host group: db_primary, api, lb, worker.
+
+These are the variables a real inventory sets per host or group; the sandbox sets the same ones.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+Port = int
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return value.rstrip("/")
+
+
+class HostModel(BaseModel):
+    # Hosts carry many unrelated variables (ansible_*, the service's own); only ours are read.
+    model_config = ConfigDict(extra="ignore")
+
+
+class PlatformAdapter(HostModel):
+    """How the drill stops, starts and switches releases of a program on this host.
+
+    ``supervisor``: supervisorctl plus a release symlink that points at one of the
+    release directories under ``release_root``. ``command``: the inventory supplies commands
+    (Kubernetes, systemd, anything else); ``{release}`` is replaced in the deploy command.
+    """
+
+    platform_adapter: Literal["supervisor", "command"] = "supervisor"
+    supervisor_ctl: str | None = None
+    supervisor_program: str | None = None
+    release_root: str | None = None
+    release_link: str | None = None
+    platform_start_command: str | None = None
+    platform_stop_command: str | None = None
+    platform_status_command: str | None = None
+    platform_deploy_command: str | None = None
+    platform_release_command: str | None = None
+    platform_log_command: str | None = None
+
+    @model_validator(mode="after")
+    def _adapter_settings(self) -> "PlatformAdapter":
+        if self.platform_adapter == "supervisor":
+            missing = [name for name in ("supervisor_ctl", "supervisor_program") if not getattr(self, name)]
+        else:
+            missing = [
+                name
+                for name in ("platform_start_command", "platform_stop_command", "platform_status_command")
+                if not getattr(self, name)
+            ]
+        if missing:
+            raise ValueError(f"platform_adapter {self.platform_adapter!r} needs {', '.join(missing)}")
+        return self
+
+
+class DbPrimaryHost(HostModel):
+    db_host: str = Field(min_length=1)
+    db_port: Port = Field(default=5432, ge=1, le=65535)
+    db_name: str = Field(min_length=1)
+    db_user: str = Field(min_length=1)
+    db_password: SecretStr | None = None
+    db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    db_pg_bindir: str = "/usr/lib/postgresql/15/bin"
+    db_os_user: str = "postgres"
+    db_backup_method: Literal["pgbackrest", "basebackup", "command"] = "pgbackrest"
+    pgbackrest_stanza: str | None = None
+    pgbackrest_config: str | None = None
+    db_wal_archive_dir: str | None = None
+    db_basebackup_dir: str | None = None
+
+    @model_validator(mode="after")
+    def _method_settings(self) -> "DbPrimaryHost":
+        if self.db_backup_method == "pgbackrest" and not self.pgbackrest_stanza:
+            raise ValueError("db_backup_method 'pgbackrest' needs pgbackrest_stanza")
+        if self.db_backup_method == "basebackup" and not (self.db_wal_archive_dir and self.db_basebackup_dir):
+            raise ValueError("db_backup_method 'basebackup' needs db_wal_archive_dir and db_basebackup_dir")
+        return self
+
+    def conninfo(self, *, host: str | None = None, port: int | None = None, dbname: str | None = None) -> str:
+        """libpq keyword/value conninfo (psycopg.conninfo.make_conninfo quotes values)."""
+        from psycopg.conninfo import make_conninfo
+
+        password = self.db_password.get_secret_value() if self.db_password else None
+        return make_conninfo(
+            host=host or self.db_host,
+            port=port or self.db_port,
+            dbname=dbname or self.db_name,
+            user=self.db_user,
+            password=password,
+            sslmode=self.db_sslmode,
+            connect_timeout=5,
+            application_name="hadrill",
+        )
+
+
+class ApiHost(PlatformAdapter):
+    api_base_url: str
+    api_health_path: str = "/health"
+    lb_server_name: str = Field(min_length=1)
+
+    _url = field_validator("api_base_url")(classmethod(lambda cls, value: _http_url(value)))
+
+    @field_validator("api_health_path")
+    @classmethod
+    def _health_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"expected a path starting with '/', got {value!r}")
+        return value
+
+
+class LbHost(HostModel):
+    lb_kind: Literal["haproxy"] = "haproxy"
+    lb_base_url: str
+    haproxy_admin_socket: str = Field(min_length=1)
+    haproxy_backend: str = Field(min_length=1)
+
+    _url = field_validator("lb_base_url")(classmethod(lambda cls, value: _http_url(value)))
+
+
+class WorkerHost(PlatformAdapter):
+    pass

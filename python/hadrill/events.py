@@ -1,0 +1,195 @@
+"""events.jsonl: every task and marker of a drill, one JSON object per line.
+
+Several processes append to the same file (the timer callback in ansible-playbook, action
+plugins in forked workers). Each record is written with a single ``os.write`` on an
+``O_APPEND`` descriptor, so lines never interleave and whatever was written before a crash
+stays on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from hadrill import clock
+
+EVENTS_FILE = "events.jsonl"
+
+
+class Marker(BaseModel):
+    """A named milestone (``incident``, ``smoke_passed``...) that figures are computed from."""
+
+    model_config = ConfigDict(extra="allow")
+
+    event: Literal["marker"] = "marker"
+    name: str
+    scenario: str | None = None
+    ts: str
+    mono: float
+    data: dict[str, Any] = {}
+
+
+class TaskEvent(BaseModel):
+    """One task on one host, as the timer callback saw it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    event: Literal["task"] = "task"
+    task: str
+    host: str
+    status: Literal["ok", "failed", "skipped", "unreachable"]
+    scenario: str | None = None
+    phase: str | None = None
+    start_ts: str
+    end_ts: str
+    start_mono: float
+    end_mono: float
+    duration_s: float
+    changed: bool = False
+
+
+def append_line(path: Path, record: Mapping[str, Any]) -> None:
+    """Append one JSON record as one line, atomically with respect to other appenders."""
+    data = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def read_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield every complete JSON line; a torn last line (crash mid-write) is skipped."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as handle:
+        for raw in handle:
+            raw = raw.strip()
+            if not raw:
+                continue
+            try:
+                yield json.loads(raw)
+            except json.JSONDecodeError:
+                continue
+
+
+def make_marker(
+    name: str,
+    *,
+    scenario: str | None = None,
+    data: Mapping[str, Any] | None = None,
+    at: clock.Instant | None = None,
+) -> dict[str, Any]:
+    moment = at or clock.now()
+    return Marker(
+        name=name, scenario=scenario, ts=moment.iso, mono=moment.mono, data=dict(data or {})
+    ).model_dump()
+
+
+def record_marker(evidence_dir: Path, marker: Mapping[str, Any]) -> None:
+    append_line(evidence_dir / EVENTS_FILE, marker)
+
+
+def load_markers(evidence_dir: Path) -> list[Marker]:
+    return [
+        Marker.model_validate(item)
+        for item in read_lines(evidence_dir / EVENTS_FILE)
+        if item.get("event") == "marker"
+    ]
+
+
+def load_tasks(evidence_dir: Path) -> list[TaskEvent]:
+    return [
+        TaskEvent.model_validate(item)
+        for item in read_lines(evidence_dir / EVENTS_FILE)
+        if item.get("event") == "task"
+    ]
+
+
+class MarkerIndex:
+    """Look up markers by name (and scenario); the first occurrence wins unless asked otherwise."""
+
+    def __init__(self, markers: Iterable[Marker]):
+        self._markers = sorted(markers, key=lambda item: item.mono)
+
+    def all(self, name: str, scenario: str | None = None) -> list[Marker]:
+        return [
+            item
+            for item in self._markers
+            if item.name == name and (scenario is None or item.scenario == scenario)
+        ]
+
+    def first(self, name: str, scenario: str | None = None) -> Marker | None:
+        found = self.all(name, scenario)
+        return found[0] if found else None
+
+    def last(self, name: str, scenario: str | None = None) -> Marker | None:
+        found = self.all(name, scenario)
+        return found[-1] if found else None
+
+    def between(self, start: str, end: str, scenario: str | None = None) -> float | None:
+        """Monotonic seconds from the first ``start`` marker to the first ``end`` after it."""
+        first = self.first(start, scenario)
+        if first is None:
+            return None
+        later = [item for item in self.all(end, scenario) if item.mono >= first.mono]
+        return later[0].mono - first.mono if later else None
+
+
+class CheckEvent(BaseModel):
+    """A verified fact: a precondition, a restored-data check, a replay proof."""
+
+    model_config = ConfigDict(extra="allow")
+
+    event: Literal["check"] = "check"
+    name: str
+    label: str = ""
+    scenario: str | None = None
+    passed: bool
+    observed: Any = None
+    expected: Any = None
+    detail: str = ""
+    ts: str
+    mono: float
+
+
+class GateEvent(BaseModel):
+    """One validation command: exit code, duration and where its output was saved."""
+
+    model_config = ConfigDict(extra="allow")
+
+    event: Literal["gate"] = "gate"
+    name: str
+    command: str
+    host: str
+    scenario: str | None = None
+    rc: int | None
+    passed: bool
+    timed_out: bool = False
+    duration_s: float
+    started_at: str
+    ts: str
+    mono: float
+    output_file: str | None = None
+
+
+def load_checks(evidence_dir: Path) -> list[CheckEvent]:
+    return [
+        CheckEvent.model_validate(item)
+        for item in read_lines(evidence_dir / EVENTS_FILE)
+        if item.get("event") == "check"
+    ]
+
+
+def load_gates(evidence_dir: Path) -> list[GateEvent]:
+    return [
+        GateEvent.model_validate(item)
+        for item in read_lines(evidence_dir / EVENTS_FILE)
+        if item.get("event") == "gate"
+    ]

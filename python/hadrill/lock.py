@@ -1,0 +1,85 @@
+"""One drill at a time per environment, on this controller.
+
+``<evidence root>/.locks/<environment>.json`` names the drill that holds the environment and
+the ansible-playbook process running it. A lock whose process is gone is stale: it is taken
+over only if that drill's journal has nothing left open; otherwise the operator is told to run
+``hadrill recover`` first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from hadrill import clock, journal
+
+LOCK_DIR = ".locks"
+
+
+class DrillLocked(RuntimeError):
+    pass
+
+
+def lock_path(evidence_root: Path, environment: str) -> Path:
+    return evidence_root / LOCK_DIR / f"{environment}.json"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def read_lock(evidence_root: Path, environment: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(lock_path(evidence_root, environment).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def acquire(evidence_root: Path, environment: str, drill_id: str, pid: int) -> None:
+    path = lock_path(evidence_root, environment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = json.dumps({"drill_id": drill_id, "pid": pid, "since": clock.now().iso})
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            holder = read_lock(evidence_root, environment) or {}
+            if holder.get("drill_id") == drill_id:
+                return
+            if holder.get("pid") and _alive(int(holder["pid"])):
+                raise DrillLocked(
+                    f"environment {environment!r} is busy: drill {holder.get('drill_id')} is running "
+                    f"(pid {holder.get('pid')} since {holder.get('since')}); one drill at a time"
+                ) from None
+            previous = evidence_root / str(holder.get("drill_id", ""))
+            still_open = journal.open_entries(previous) if holder.get("drill_id") and previous.is_dir() else []
+            if still_open:
+                actions = ", ".join(f"{entry.action}" + (f" on {entry.host}" if entry.host else "") for entry in still_open)
+                raise DrillLocked(
+                    f"previous drill {holder.get('drill_id')} on {environment!r} stopped without undoing: {actions}. "
+                    f"Run `hadrill recover -i <inventory>` first"
+                ) from None
+            path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(record)
+        return
+    raise DrillLocked(f"could not take the drill lock {path}")
+
+
+def release(evidence_root: Path, environment: str, drill_id: str) -> None:
+    holder = read_lock(evidence_root, environment)
+    if holder and holder.get("drill_id") == drill_id:
+        lock_path(evidence_root, environment).unlink(missing_ok=True)

@@ -1,0 +1,145 @@
+"""summary.json: every figure, threshold and verdict of a drill, in a versioned schema.
+
+Schema changes: bump SCHEMA_VERSION's minor for additions, major for anything a reader of an
+older version would misread. ``hadrill history`` reads every version it knows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+SCHEMA_VERSION = "1.0"
+
+Verdict = Literal["pass", "fail", "info", "missing"]
+ScenarioOutcome = Literal["pass", "fail", "incomplete", "not_run"]
+Overall = Literal["pass", "partial", "fail"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Figure(Model):
+    """A measured number (or fact) with the threshold that judges it."""
+
+    name: str
+    label: str
+    value: float | int | str | bool | None
+    unit: str = ""
+    threshold: float | None = None
+    comparison: Literal["<=", ">=", "=="] = "<="
+    verdict: Verdict = "info"
+    source: str = ""
+
+    @classmethod
+    def judged(
+        cls,
+        name: str,
+        label: str,
+        value: float | None,
+        *,
+        unit: str = "s",
+        threshold: float | None = None,
+        comparison: Literal["<=", ">="] = "<=",
+        source: str = "",
+    ) -> "Figure":
+        if value is None:
+            verdict: Verdict = "missing"
+        elif threshold is None:
+            verdict = "info"
+        elif comparison == "<=":
+            verdict = "pass" if value <= threshold else "fail"
+        else:
+            verdict = "pass" if value >= threshold else "fail"
+        return cls(
+            name=name, label=label, value=value, unit=unit, threshold=threshold,
+            comparison=comparison, verdict=verdict, source=source,
+        )
+
+
+class Check(Model):
+    name: str
+    label: str
+    passed: bool
+    observed: Any = None
+    expected: Any = None
+    detail: str = ""
+
+
+class TimelineEntry(Model):
+    label: str
+    at: str | None
+
+
+class ScenarioSummary(Model):
+    scenario: str
+    title: str
+    goal: str
+    selected: bool
+    outcome: ScenarioOutcome
+    reasons: list[str] = []
+    execution: list[str] = []
+    timeline: list[TimelineEntry] = []
+    figures: list[Figure] = []
+    checks: list[Check] = []
+    details: dict[str, Any] = {}
+    evidence: list[str] = []
+
+
+class GateResult(Model):
+    name: str
+    command: str
+    host: str
+    rc: int | None
+    passed: bool
+    duration_s: float | None
+    started_at: str | None
+    output_file: str | None
+    scenario: str | None = None
+    timed_out: bool = False
+
+
+class Preconditions(Model):
+    outcome: Literal["pass", "fail", "not_run"]
+    checks: list[Check] = []
+
+
+class IncidentNotes(Model):
+    what_failed: list[str] = []
+    blast_radius: str = ""
+    mitigation: str = ""
+    follow_ups: list[dict[str, Any]] = []
+
+
+class Summary(Model):
+    schema_version: str = SCHEMA_VERSION
+    drill_id: str
+    environment: str
+    environment_class: str
+    date: str
+    owner: str
+    observers: list[str] = []
+    scope: dict[str, str] = {}
+    release_labels: dict[str, str] = {}
+    scenarios_selected: list[str] = []
+    started_at: str | None
+    finished_at: str | None
+    duration_s: float | None
+    run_status: Literal["completed", "interrupted", "stopped_at_preconditions", "invalid_config"]
+    result: Overall
+    result_reasons: list[str] = []
+    preconditions: Preconditions
+    scenarios: dict[str, ScenarioSummary] = {}
+    gates: list[GateResult] = []
+    incident_notes: IncidentNotes = IncidentNotes()
+    evidence_files: list[str] = []
+    hadrill_version: str = ""
+    controller: dict[str, Any] = {}
+
+    def figure(self, scenario: str, name: str) -> Figure | None:
+        summary = self.scenarios.get(scenario)
+        if summary is None:
+            return None
+        return next((item for item in summary.figures if item.name == name), None)
