@@ -17,11 +17,12 @@ class GateCommand(Strict):
     environment: dict[str, str] = {}
     timeout_seconds: PositiveFloat = 300.0
     expect_rc: int = 0
-    become_user: str | None = None
 
 
 class GatesSettings(Strict):
     validation_gates_commands: list[GateCommand] = []
+    # Set by scenarios that run their own post-recovery gates through the same role.
+    validation_gates_scenario: str = ""
 
 
 class PreconditionsSettings(Strict):
@@ -30,3 +31,4 @@ class PreconditionsSettings(Strict):
     preconditions_check_archive: bool = True
     preconditions_health_timeout_seconds: PositiveFloat = 10.0
     preconditions_backup_max_age_seconds: NonNegativeFloat | None = None
+    preconditions_known_good_release: str = ""

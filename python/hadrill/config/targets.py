@@ -43,6 +43,7 @@ class PlatformAdapter(HostModel):
     platform_status_command: str | None = None
     platform_deploy_command: str | None = None
     platform_release_command: str | None = None
+    platform_release_present_command: str | None = None
     platform_log_command: str | None = None
 
     @model_validator(mode="after")
@@ -74,6 +75,7 @@ class DbPrimaryHost(HostModel):
     pgbackrest_config: str | None = None
     db_wal_archive_dir: str | None = None
     db_basebackup_dir: str | None = None
+    db_backup_info_command: str | None = None
 
     @model_validator(mode="after")
     def _method_settings(self) -> "DbPrimaryHost":
@@ -81,6 +83,8 @@ class DbPrimaryHost(HostModel):
             raise ValueError("db_backup_method 'pgbackrest' needs pgbackrest_stanza")
         if self.db_backup_method == "basebackup" and not (self.db_wal_archive_dir and self.db_basebackup_dir):
             raise ValueError("db_backup_method 'basebackup' needs db_wal_archive_dir and db_basebackup_dir")
+        if self.db_backup_method == "command" and not self.db_backup_info_command:
+            raise ValueError("db_backup_method 'command' needs db_backup_info_command (prints JSON with latest_backup_at)")
         return self
 
     def conninfo(self, *, host: str | None = None, port: int | None = None, dbname: str | None = None) -> str:

@@ -1,0 +1,96 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: check
+short_description: Record a verified drill fact (precondition, data check, replay proof)
+version_added: "0.1.0"
+description:
+  - Records a named check with its observed and expected values and whether it passed into the
+    drill's C(events.jsonl); the report's preconditions and scenario checks are built from these.
+  - Runs on the controller (action plugin); values are redacted of known secrets.
+author:
+  - hadrill maintainers
+options:
+  name:
+    description: Check identifier, for example C(api_replicas_healthy).
+    type: str
+    required: true
+  label:
+    description: Operator wording for the report; defaults to O(name) with spaces.
+    type: str
+  scenario:
+    description: Scenario the check belongs to; unset for preconditions.
+    type: str
+  passed:
+    description: Whether the check passed.
+    type: bool
+    required: true
+  observed:
+    description: What was measured live.
+    type: raw
+  expected:
+    description: What was required.
+    type: raw
+  detail:
+    description: One-line explanation, shown in the report when the check fails.
+    type: str
+    default: ""
+  fail_when_not_passed:
+    description: Fail the task when O(passed) is false (after recording it).
+    type: bool
+    default: false
+  evidence_dir:
+    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Record that both API replicas are healthy
+  hadrill.drills.check:
+    name: api_replicas_healthy
+    label: API replicas healthy
+    passed: "{{ healthy | length == groups['api'] | length }}"
+    observed: "{{ healthy | length }}"
+    expected: "{{ groups['api'] | length }}"
+"""
+
+RETURN = r"""
+passed:
+  description: Whether the check passed.
+  returned: always
+  type: bool
+check:
+  description: The check record as written to events.jsonl.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "name": {"type": "str", "required": True},
+            "label": {"type": "str"},
+            "scenario": {"type": "str"},
+            "passed": {"type": "bool", "required": True},
+            "observed": {"type": "raw"},
+            "expected": {"type": "raw"},
+            "detail": {"type": "str", "default": ""},
+            "fail_when_not_passed": {"type": "bool", "default": False},
+            "evidence_dir": {"type": "path"},
+        },
+        supports_check_mode=True,
+    )
+    module.fail_json(msg="hadrill.drills.check runs on the controller through its action plugin")
+
+
+if __name__ == "__main__":
+    main()
