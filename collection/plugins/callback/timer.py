@@ -69,6 +69,7 @@ class CallbackModule(CallbackBase):
         self._task_started = {}
         self._host_started = {}
         self._play = None
+        self._sealed = False
         if not HAS_HADRILL:
             self._display.warning("hadrill.drills.timer: the hadrill Python package is not importable; no events recorded")
             self.disabled = True
@@ -94,6 +95,8 @@ class CallbackModule(CallbackBase):
             self._write(record)
 
     def _write(self, record):
+        if self._sealed:
+            return
         if self._path is None:
             if len(self._buffer) < BUFFER_LIMIT:
                 self._buffer.append(record)
@@ -165,6 +168,9 @@ class CallbackModule(CallbackBase):
         evidence_dir = outcome.get("hadrill_evidence_dir")
         if evidence_dir and self._path is None:
             self._open(evidence_dir)
+        if outcome.get("manifest_sha256") and task.action in ("hadrill.drills.evidence", "evidence"):
+            # The bundle is sealed: anything written now (this task included) would break its manifest.
+            self._sealed = True
         self._write(record)
 
     def v2_runner_on_ok(self, result):

@@ -1,0 +1,5 @@
+import sys
+
+from hadrill.cli import main
+
+sys.exit(main())
