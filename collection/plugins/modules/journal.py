@@ -1,0 +1,89 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: journal
+short_description: Record in the drill journal what undoes a reversible action
+version_added: "0.1.0"
+description:
+  - Before a role pauses a worker, deploys a candidate or starts a verification instance, it
+    opens a journal entry describing how to undo it; once undone (normally in an C(always)
+    section) it closes the entry. After a controller crash, C(hadrill recover) undoes every
+    entry still open.
+  - The undo description is a dictionary with a C(kind) that C(hadrill recover) knows
+    (see the collection's docs/safety.md).
+author:
+  - hadrill maintainers
+options:
+  id:
+    description: Entry id, unique within the drill (for example C(worker-paused-worker-1)).
+    type: str
+    required: true
+  state:
+    description: Open the entry before acting, close it once undone.
+    type: str
+    choices: [open, closed]
+    default: open
+  action:
+    description: What is being done, in operator words (required to open).
+    type: str
+  undo:
+    description: How to undo it; a dictionary with a C(kind) (required to open).
+    type: dict
+  scenario:
+    description: Scenario the action belongs to.
+    type: str
+  host:
+    description: Inventory host acted on.
+    type: str
+  evidence_dir:
+    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Journal the worker pause before pausing
+  hadrill.drills.journal:
+    id: worker-paused-worker-1
+    action: worker paused
+    host: worker-1
+    scenario: replay
+    undo:
+      kind: platform
+      operation: start
+      target: worker-1
+"""
+
+RETURN = r"""
+id:
+  description: The entry id.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "id": {"type": "str", "required": True},
+            "state": {"type": "str", "choices": ["open", "closed"], "default": "open"},
+            "action": {"type": "str"},
+            "undo": {"type": "dict"},
+            "scenario": {"type": "str"},
+            "host": {"type": "str"},
+            "evidence_dir": {"type": "path"},
+        },
+        supports_check_mode=False,
+    )
+    module.fail_json(msg="hadrill.drills.journal runs on the controller through its action plugin")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from hadrill import journal, lock
+from hadrill.history import load_rows, render_table
+from hadrill.summary import Check, Figure, GateResult, Preconditions, ScenarioSummary, Summary
+from hadrill.verdict import overall
+
+
+def scenario(outcome: str, selected: bool = True) -> ScenarioSummary:
+    return ScenarioSummary(scenario="restore", title="A", goal="g", selected=selected, outcome=outcome,
+                           reasons=[] if outcome == "pass" else [f"because {outcome}"])
+
+
+PASSED = Preconditions(outcome="pass", checks=[Check(name="x", label="x", passed=True)])
+
+
+def test_everything_passing_is_pass():
+    assert overall(run_status="completed", preconditions=PASSED, scenarios=[scenario("pass")], gates=[]) == ("pass", [])
+
+
+def test_a_failed_scenario_fails_the_drill():
+    result, reasons = overall(run_status="completed", preconditions=PASSED, scenarios=[scenario("fail")], gates=[])
+    assert result == "fail" and reasons == ["restore: because fail"]
+
+
+def test_interruption_or_incomplete_is_partial():
+    assert overall(run_status="interrupted", preconditions=PASSED, scenarios=[scenario("pass")], gates=[])[0] == "partial"
+    assert overall(run_status="completed", preconditions=PASSED, scenarios=[scenario("incomplete")], gates=[])[0] == "partial"
+
+
+def test_unselected_scenarios_do_not_count():
+    assert overall(run_status="completed", preconditions=PASSED, scenarios=[scenario("not_run", selected=False)], gates=[])[0] == "pass"
+
+
+def test_failed_gate_or_precondition_fails():
+    gate = GateResult(name="g", command="c", host="h", rc=1, passed=False, duration_s=0.1, started_at=None, output_file=None)
+    assert overall(run_status="completed", preconditions=PASSED, scenarios=[], gates=[gate])[0] == "fail"
+    failed = Preconditions(outcome="fail", checks=[Check(name="x", label="DB reachable", passed=False, detail="refused")])
+    result, reasons = overall(run_status="stopped_at_preconditions", preconditions=failed, scenarios=[], gates=[])
+    assert result == "fail" and reasons == ["precondition DB reachable: refused"]
+
+
+def test_figure_judgement():
+    assert Figure.judged("rto_seconds", "RTO", 10.0, threshold=20.0).verdict == "pass"
+    assert Figure.judged("rto_seconds", "RTO", 30.0, threshold=20.0).verdict == "fail"
+    assert Figure.judged("rto_seconds", "RTO", None, threshold=20.0).verdict == "missing"
+    assert Figure.judged("rto_seconds", "RTO", 30.0).verdict == "info"
+
+
+def write_summary(root, drill_id, environment, started, rto):
+    figures = [Figure.judged("rto_seconds", "RTO", rto, threshold=100)] if rto is not None else []
+    summary = Summary(
+        drill_id=drill_id, environment=environment, environment_class="staging", date=started[:10], owner="o",
+        started_at=started, finished_at=None, duration_s=None, run_status="completed", result="pass",
+        preconditions=Preconditions(outcome="pass"),
+        scenarios={"restore": ScenarioSummary(scenario="restore", title="A", goal="g", selected=True,
+                                              outcome="pass", figures=figures)},
+    )
+    (root / drill_id).mkdir()
+    (root / drill_id / "summary.json").write_text(summary.model_dump_json())
+
+
+def test_history_flags_figures_worse_than_the_previous_drill_of_the_environment(tmp_path):
+    write_summary(tmp_path, "ha_drill_20261101_staging_01", "staging", "2026-11-01T10:00:00Z", 40.0)
+    write_summary(tmp_path, "ha_drill_20261102_prod_01", "prod", "2026-11-02T10:00:00Z", 10.0)
+    write_summary(tmp_path, "ha_drill_20261103_staging_01", "staging", "2026-11-03T10:00:00Z", 55.0)
+    write_summary(tmp_path, "ha_drill_20261104_staging_01", "staging", "2026-11-04T10:00:00Z", 20.0)
+    rows = load_rows(tmp_path)
+    assert [row.worse for row in rows] == [set(), set(), {"RTO"}, set()]
+    table = render_table(rows)
+    assert "55s ▲worse" in table and table.count("▲worse") == 1
+
+
+def test_lock_refuses_a_second_drill_and_names_the_holder(tmp_path):
+    lock.acquire(tmp_path, "staging", "ha_drill_20261128_staging_01", os.getpid())
+    with pytest.raises(lock.DrillLocked, match="ha_drill_20261128_staging_01 is running"):
+        lock.acquire(tmp_path, "staging", "ha_drill_20261128_staging_02", os.getpid())
+    lock.release(tmp_path, "staging", "ha_drill_20261128_staging_01")
+    lock.acquire(tmp_path, "staging", "ha_drill_20261128_staging_02", os.getpid())
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_stale_lock_with_open_journal_asks_for_recovery(tmp_path):
+    previous = tmp_path / "ha_drill_20261128_staging_01"
+    previous.mkdir()
+    journal.open_entry(previous, "worker paused", {"kind": "platform", "operation": "start", "target": "w"}, host="w")
+    lock.acquire(tmp_path, "staging", previous.name, dead_pid())
+    with pytest.raises(lock.DrillLocked, match="hadrill recover"):
+        lock.acquire(tmp_path, "staging", "ha_drill_20261128_staging_02", os.getpid())
+    journal.close_entry(previous, journal.open_entries(previous)[0].id)
+    lock.acquire(tmp_path, "staging", "ha_drill_20261128_staging_02", os.getpid())
+    assert json.loads(lock.lock_path(tmp_path, "staging").read_text())["drill_id"] == "ha_drill_20261128_staging_02"
