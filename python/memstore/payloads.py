@@ -1,0 +1,98 @@
+"""Request authentication and body validation for the /v1 API (pure, no I/O)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MAX_BODY_BYTES = 1 << 20
+MAX_NAME_CHARS = 128
+MAX_TEXT_CHARS = 20000
+MAX_QUERY_CHARS = 2000
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+
+
+class BadRequest(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    tenant: str
+    scope: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RecallRequest:
+    tenant: str
+    scope: str
+    query: str
+    limit: int
+
+
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    """The API key from `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+    auth = headers.get("Authorization")
+    if auth:
+        scheme, _, token = auth.strip().partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+    key = headers.get("X-API-Key")
+    return key.strip() if key and key.strip() else None
+
+
+def tenant_for_key(api_keys: Mapping[str, str], key: str | None) -> str | None:
+    if not key:
+        return None
+    found: str | None = None
+    # Compare against every key in constant time so timing does not reveal key prefixes.
+    for candidate, tenant in api_keys.items():
+        if hmac.compare_digest(candidate.encode("utf-8"), key.encode("utf-8")):
+            found = tenant
+    return found
+
+
+def decode_json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body must be a JSON object")
+    return data
+
+
+def _string(data: Mapping[str, Any], name: str, max_chars: int) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"{name} must be a non-empty string")
+    if len(value) > max_chars:
+        raise BadRequest(f"{name} is longer than {max_chars} characters")
+    return value
+
+
+def parse_write(data: Mapping[str, Any]) -> WriteRequest:
+    return WriteRequest(
+        tenant=_string(data, "tenant", MAX_NAME_CHARS),
+        scope=_string(data, "scope", MAX_NAME_CHARS),
+        text=_string(data, "text", MAX_TEXT_CHARS),
+    )
+
+
+def parse_recall(data: Mapping[str, Any]) -> RecallRequest:
+    limit = data.get("limit", DEFAULT_LIMIT)
+    if limit is None:
+        limit = DEFAULT_LIMIT
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be an integer within [1, {MAX_LIMIT}]")
+    return RecallRequest(
+        tenant=_string(data, "tenant", MAX_NAME_CHARS),
+        scope=_string(data, "scope", MAX_NAME_CHARS),
+        query=_string(data, "query", MAX_QUERY_CHARS),
+        limit=limit,
+    )

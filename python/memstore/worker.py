@@ -1,0 +1,197 @@
+"""Outbox worker: claims pending events and builds memory_index rows from them."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from memstore import migrations, signals, store
+from memstore.config import mask_dsn
+from memstore.db import connect, first_line
+from memstore.health import EXIT_CONTRACT_FAILURE, probe_schema, startup_contract_violation
+from memstore.log import log
+from memstore.release import Release
+from memstore.tokens import tokenize
+
+# memory_index exists from this schema version on; token_count from TOKEN_COUNT_SCHEMA on.
+INDEX_SCHEMA = 2
+TOKEN_COUNT_SCHEMA = 4
+
+
+class PoisonEvent(Exception):
+    """The event cannot be processed as it stands (no memory_id, memory missing, unknown type).
+
+    Still retried like any failure: the cause may lie outside the event (a memory restored
+    later), and a dead-lettered event is the operator's signal only once retries are used up.
+    """
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    poll_interval: float = 0.2
+    batch: int = 50
+    max_attempts: int = 3
+    retry_backoff: float = 0.5  # first retry delay in seconds; doubles per attempt
+    max_backoff: float = 60.0
+    reconnect_max: float = 5.0
+
+
+def retry_delay(options: WorkerOptions, attempts_so_far: int) -> float:
+    """Delay before the next attempt of an event that has failed `attempts_so_far` + 1 times."""
+    return min(options.max_backoff, options.retry_backoff * (2 ** max(0, attempts_so_far)))
+
+
+def memory_id_of(payload: Any) -> int:
+    if not isinstance(payload, dict) or "memory_id" not in payload:
+        raise PoisonEvent("payload has no memory_id")
+    raw = payload["memory_id"]
+    if isinstance(raw, bool):
+        raise PoisonEvent(f"payload memory_id is not an integer: {raw!r}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.strip().isdigit():
+        return int(raw.strip())
+    raise PoisonEvent(f"payload memory_id is not an integer: {raw!r}")
+
+
+class Worker:
+    def __init__(self, dsn: str, release: Release, options: WorkerOptions) -> None:
+        self._dsn = dsn
+        self._release = release
+        self._options = options
+        self._stop_requested = False
+        self._conn: psycopg.Connection | None = None
+
+    def request_stop(self) -> None:
+        self._stop_requested = True
+
+    @property
+    def stopping(self) -> bool:
+        # Checked between batches only, so a claimed batch always finishes.
+        return self._stop_requested or signals.stop_requested() is not None
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stopping:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            time.sleep(min(remaining, 0.05))
+
+    def run(self) -> int:
+        log(
+            "worker.started",
+            release=self._release.version,
+            database=mask_dsn(self._dsn),
+            batch=self._options.batch,
+            poll_interval=self._options.poll_interval,
+            max_attempts=self._options.max_attempts,
+            pid=os.getpid(),
+        )
+        failures = 0
+        schema_warned = False
+        while not self.stopping:
+            try:
+                conn = self._connection()
+                if failures:
+                    log("worker.db_reconnected", after_failures=failures)
+                    failures = 0
+                schema = migrations.schema_version(conn)
+                if schema < INDEX_SCHEMA:
+                    if not schema_warned:
+                        log("worker.schema_without_index", schema_version=schema, needs=INDEX_SCHEMA)
+                        schema_warned = True
+                    self._sleep(self._options.poll_interval)
+                    continue
+                schema_warned = False
+                claimed = self.process_batch(conn, with_token_count=schema >= TOKEN_COUNT_SCHEMA)
+                if claimed < self._options.batch:
+                    # A full batch means more is probably due: go again without sleeping.
+                    self._sleep(self._options.poll_interval)
+            except psycopg.Error as exc:
+                failures += 1
+                self._drop_connection()
+                delay = min(self._options.reconnect_max, 0.25 * (2 ** min(failures, 6)))
+                log("worker.db_error", error=first_line(exc), attempt=failures, retry_in_s=delay)
+                self._sleep(delay)
+        self._drop_connection()
+        log("worker.stopped", signal=signals.name(signals.stop_requested()))
+        return 0
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = connect(self._dsn, application_name="memstore-worker", statement_timeout_ms=30000)
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - already broken; nothing to save
+                pass
+            self._conn = None
+
+    def process_batch(self, conn: psycopg.Connection, with_token_count: bool) -> int:
+        """Claim and process one batch in one transaction; returns how many events were claimed."""
+        done = retried = dead = 0
+        with conn.transaction():
+            events = store.claim_events(conn, self._options.batch)
+            for event in events:
+                error = self._process_one(conn, event, with_token_count)
+                if error is None:
+                    done += 1
+                    continue
+                status, attempts = store.mark_failed_attempt(
+                    conn, event.id, error, self._options.max_attempts,
+                    retry_delay(self._options, event.attempts),
+                )
+                if status == "failed":
+                    dead += 1
+                    log("worker.dead_lettered", event_id=event.id, attempts=attempts, error=error)
+                else:
+                    retried += 1
+                    log("worker.retry_scheduled", event_id=event.id, attempts=attempts, error=error)
+        if events:
+            log("worker.batch", claimed=len(events), done=done, retried=retried, dead_lettered=dead)
+        return len(events)
+
+    def _process_one(self, conn: psycopg.Connection, event: store.ClaimedEvent, with_token_count: bool) -> str | None:
+        """Process one event inside a savepoint; the error text if it failed, else None."""
+        try:
+            # Savepoint: a failing event rolls back only its own work, not the whole batch.
+            with conn.transaction():
+                if event.event_type != store.EVENT_MEMORY_WRITTEN:
+                    raise PoisonEvent(f"unknown event type {event.event_type!r}")
+                memory_id = memory_id_of(event.payload)
+                memory = store.load_memory(conn, memory_id)
+                if memory is None:
+                    raise PoisonEvent(f"memory {memory_id} does not exist")
+                tenant, scope, text = memory
+                # Tenant and scope come from the memory row, never from the payload, so the
+                # index cannot disagree with the memory it points at.
+                store.upsert_index(conn, memory_id, tenant, scope, tokenize(text), with_token_count)
+                store.mark_done(conn, event.id)
+            return None
+        except PoisonEvent as exc:
+            return str(exc)
+        except psycopg.Error as exc:
+            if conn.closed or conn.broken:
+                raise  # the connection is gone: reconnect instead of blaming the event
+            return f"{type(exc).__name__}: {first_line(exc)}"
+
+
+def run_worker(dsn: str, release: Release, options: WorkerOptions) -> int:
+    signals.install()  # idempotent; covers callers that did not come through __main__
+    state = probe_schema(dsn, "memstore-worker")
+    violation = startup_contract_violation(release, state)
+    if violation:
+        print(violation, file=sys.stderr, flush=True)
+        return EXIT_CONTRACT_FAILURE
+    if not state.reachable:
+        log("worker.db_unreachable_at_startup", error=state.error, database=mask_dsn(dsn))
+    return Worker(dsn, release, options).run()

@@ -1,0 +1,137 @@
+"""The timer callback against an independent clock: tasks that sleep a known time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from hadrill.clock import parse_utc
+from hadrill.events import read_lines
+
+REPO = Path(__file__).resolve().parents[3]
+# A task that sleeps a known time and reads the clock itself: the independent clock.
+SLEEP_PLUGIN = """
+import time
+from ansible.plugins.action import ActionBase
+
+
+class ActionModule(ActionBase):
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        began = time.monotonic()
+        time.sleep(float(self._task.args["seconds"]))
+        return {"began": began, "ended": time.monotonic()}
+"""
+
+PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: sleep one second
+      sleep_known: {seconds: 1}
+      register: first
+    - name: sleep two seconds
+      sleep_known: {seconds: 2}
+      register: second
+    - name: sleep half a second
+      sleep_known: {seconds: 0.5}
+      register: third
+    - name: keep the independent readings
+      ansible.builtin.copy:
+        content: "{{ {'sleep one second': first, 'sleep two seconds': second, 'sleep half a second': third} | to_json }}"
+        dest: "{{ readings }}"
+    - name: a failing task
+      ansible.builtin.fail:
+        msg: planned failure
+      ignore_errors: true
+"""
+
+pytestmark = pytest.mark.integration
+
+
+def ansible_env(evidence: Path | None, plugins: Path | None = None) -> dict[str, str]:
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    if plugins is not None:
+        env["ANSIBLE_ACTION_PLUGINS"] = str(plugins)
+    env["PATH"] = str(REPO / ".venv" / "bin") + os.pathsep + env.get("PATH", "")
+    if evidence is not None:
+        env["HADRILL_EVIDENCE_DIR"] = str(evidence)
+    return env
+
+
+def write_plugin(tmp_path: Path) -> Path:
+    plugins = tmp_path / "action_plugins"
+    plugins.mkdir()
+    (plugins / "sleep_known.py").write_text(SLEEP_PLUGIN)
+    return plugins
+
+
+def run_playbook(tmp_path: Path, text: str, evidence: Path, readings: Path) -> None:
+    playbook = tmp_path / "sleep.yml"
+    playbook.write_text(text)
+    subprocess.run(
+        ["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", f"readings={readings}",
+         "-e", "ansible_python_interpreter=" + str(REPO / ".venv" / "bin" / "python"), str(playbook)],
+        env=ansible_env(evidence, write_plugin(tmp_path)), check=True, capture_output=True, timeout=120,
+    )
+
+
+def test_task_timings_agree_with_known_sleeps_within_50ms(tmp_path):
+    evidence, readings = tmp_path / "evidence", tmp_path / "readings.json"
+    before_wall = datetime.now(timezone.utc)
+    before = time.monotonic()
+    run_playbook(tmp_path, PLAYBOOK, evidence, readings)
+    after = time.monotonic()
+    after_wall = datetime.now(timezone.utc)
+    tasks = [item for item in read_lines(evidence / "events.jsonl") if item["event"] == "task"]
+    by_name = {item["task"]: item for item in tasks}
+    independent = json.loads(readings.read_text())
+    for name, expected in (("sleep one second", 1.0), ("sleep two seconds", 2.0), ("sleep half a second", 0.5)):
+        recorded, truth = by_name[name], independent[name]
+        assert abs(recorded["duration_s"] - expected) < 0.050, recorded
+        assert 0 <= truth["began"] - recorded["start_mono"] < 0.050, (recorded, truth)
+        assert 0 <= recorded["end_mono"] - truth["ended"] < 0.050, (recorded, truth)
+    # wall and monotonic readings agree with each other and sit inside the test's own clock readings
+    for item in tasks:
+        assert before <= item["start_mono"] <= item["end_mono"] <= after
+        start, end = parse_utc(item["start_ts"]), parse_utc(item["end_ts"])
+        assert before_wall <= start <= end <= after_wall
+        assert abs((end - start).total_seconds() - item["duration_s"]) < 0.005
+    ordered = sorted(tasks, key=lambda item: item["start_mono"])
+    assert [item["task"] for item in ordered] == [
+        "sleep one second", "sleep two seconds", "sleep half a second", "keep the independent readings", "a failing task"]
+    failed = by_name["a failing task"]
+    assert failed["status"] == "failed" and failed["ignored"] is True and failed["msg"] == "planned failure"
+    assert [item["event"] for item in read_lines(evidence / "events.jsonl")][-1] == "playbook_end"
+
+
+def test_events_are_on_disk_while_the_playbook_still_runs(tmp_path):
+    playbook = tmp_path / "long.yml"
+    playbook.write_text(PLAYBOOK.replace("seconds: 2}", "seconds: 30}"))
+    evidence = tmp_path / "evidence"
+    process = subprocess.Popen(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "readings=/dev/null",
+                                str(playbook)],
+                               env=ansible_env(evidence, write_plugin(tmp_path)),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            names = [item.get("task") for item in read_lines(evidence / "events.jsonl")]
+            if "sleep one second" in names:
+                break
+            time.sleep(0.1)
+        process.kill()  # a crash: nothing gets a chance to flush
+        process.wait(timeout=30)
+        names = [item.get("task") for item in read_lines(evidence / "events.jsonl")]
+        assert "sleep one second" in names
+        assert "sleep two seconds" not in names
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -1,0 +1,1 @@
+"""Shared test helpers (throw-away PostgreSQL clusters, memstore processes, HTTP)."""
