@@ -40,7 +40,7 @@ from datetime import datetime, timezone
 from ansible.plugins.callback import CallbackBase
 
 try:
-    from hadrill.events import append_line
+    from hadrill.jsonl import append_line
     from hadrill.runtime import load_redactor
     from hadrill.scenarios import scenario_for_role
 
