@@ -47,6 +47,8 @@ def _run_status(ctx: BundleContext) -> str:
         return "completed"
     if ctx.markers.first("preconditions_failed"):
         return "stopped_at_preconditions"
+    if ctx.markers.first("drill_stopped"):
+        return "stopped"
     return "interrupted"
 
 
@@ -88,7 +90,11 @@ def compute_summary(root: Path) -> Summary:
         for item in ctx.scenario_gates(None)
     ]
     run_status = _run_status(ctx)
-    result, reasons = overall(run_status=run_status, preconditions=preconditions, scenarios=scenarios, gates=gates)
+    stopped = ctx.markers.last("drill_stopped")
+    result, reasons = overall(
+        run_status=run_status, preconditions=preconditions, scenarios=scenarios, gates=gates,
+        stop_reason=str(stopped.data.get("reason") or "a task failed") if stopped else None,
+    )
     finished = ctx.markers.last("drill_finished") or ctx.markers.last("drill_stopped")
     started_at = drill.get("started_at")
     duration = (finished.mono - drill["started_mono"]) if finished and "started_mono" in drill else None

@@ -127,7 +127,7 @@ class Summary(Model):
     started_at: str | None
     finished_at: str | None
     duration_s: float | None
-    run_status: Literal["completed", "interrupted", "stopped_at_preconditions", "invalid_config"]
+    run_status: Literal["completed", "stopped", "interrupted", "stopped_at_preconditions"]
     result: Overall
     result_reasons: list[str] = []
     preconditions: Preconditions

@@ -1,6 +1,7 @@
 """The overall drill result. The rules are also written in collection/docs/results.md.
 
-- fail:    a precondition failed, a selected scenario failed, or a drill-level gate failed.
+- fail:    a precondition failed, a selected scenario failed, a drill-level gate failed, or
+           the drill stopped on an error.
 - partial: nothing failed, but the drill did not do everything it was asked to: it was
            interrupted, a selected scenario did not run or finish, or a judged figure could
            not be measured.
@@ -20,8 +21,11 @@ def overall(
     preconditions: Preconditions,
     scenarios: Iterable[ScenarioSummary],
     gates: Iterable[GateResult],
+    stop_reason: str | None = None,
 ) -> tuple[Overall, list[str]]:
     failures: list[str] = []
+    if run_status == "stopped":
+        failures.append(f"the drill stopped on an error: {stop_reason or 'a task failed'}")
     gaps: list[str] = []
     if preconditions.outcome == "fail":
         failures += [f"precondition {item.label}: {item.detail or 'failed'}" for item in preconditions.checks if not item.passed]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from datetime import datetime, timezone
@@ -119,7 +120,7 @@ def test_events_are_on_disk_while_the_playbook_still_runs(tmp_path):
     process = subprocess.Popen(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "readings=/dev/null",
                                 str(playbook)],
                                env=ansible_env(evidence, write_plugin(tmp_path)),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -127,11 +128,30 @@ def test_events_are_on_disk_while_the_playbook_still_runs(tmp_path):
             if "sleep one second" in names:
                 break
             time.sleep(0.1)
-        process.kill()  # a crash: nothing gets a chance to flush
+        os.killpg(process.pid, signal.SIGKILL)  # a crash of the whole controller: nothing gets to flush
         process.wait(timeout=30)
         names = [item.get("task") for item in read_lines(evidence / "events.jsonl")]
         assert "sleep one second" in names
         assert "sleep two seconds" not in names
     finally:
-        if process.poll() is None:
-            process.kill()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        kill_matching(str(playbook))
+
+
+def kill_matching(needle: str) -> None:
+    """Ansible's workers call setsid(), so they outlive a kill of the process group: find them."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if needle in cmdline:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
