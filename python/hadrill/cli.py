@@ -140,6 +140,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"hadrill: the drill could not start ({outcome.failure or outcome.status}); no evidence bundle", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
     bundle = Bundle(bundle_dir)
+    if outcome.cancelled:
+        from hadrill import journal
+        from hadrill.recover import recover_bundle, stop_orphans
+
+        stop_orphans()
+        entries = journal.open_entries(bundle_dir)
+        if entries:
+            print(f"undoing {len(entries)} open action(s) of the interrupted drill…", flush=True)
+            _report_recovery([recover_bundle(project, inventory, bundle_dir, entries, vault_password_file=vault)])
     if not bundle.manifest.exists():
         # The playbook did not reach its sealing step (interrupted or killed): seal what was recorded.
         finalize(bundle_dir)
@@ -148,6 +157,69 @@ def cmd_run(args: argparse.Namespace) -> int:
     if outcome.cancelled:
         return EXIT_PARTIAL if summary.result != "fail" else EXIT_FAIL
     return RESULT_EXIT.get(summary.result, EXIT_COULD_NOT_RUN)
+
+
+def _evidence_root(project: Path, explicit: str | None) -> Path:
+    import os
+
+    from hadrill.start import resolve_evidence_root
+
+    return resolve_evidence_root(explicit, os.environ.get("HADRILL_EVIDENCE_ROOT"), project).resolve()
+
+
+def _report_recovery(results: list[Any]) -> int:
+    remaining = 0
+    for result in results:
+        print(f"{result.bundle.name}: tried to undo {len(result.attempted)} open action(s)")
+        for entry in result.attempted:
+            left = any(item.id == entry.id for item in result.still_open)
+            where = f" on {entry.host}" if entry.host else ""
+            print(f"  {'STILL OPEN' if left else 'undone    '}  {entry.action}{where} ({entry.undo.get('kind')})")
+        if result.still_open:
+            remaining += len(result.still_open)
+            print("  recovery playbook output (last lines):\n" + "\n".join("    " + line for line in result.output_tail.splitlines()))
+        print(f"  bundle re-sealed: {result.bundle}")
+    return remaining
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    from hadrill.config import ConfigError
+    from hadrill.inventory import InventoryError, load_config
+    from hadrill.recover import RecoveryRefused, bundles_with_open_entries, recover_bundle, refuse_if_running, stop_orphans
+    from hadrill.runner import find_project_dir
+
+    project = Path(args.project) if args.project else find_project_dir(Path.cwd())
+    if project is None:
+        raise UsageError("cannot find the hadrill project (playbooks/recover.yml and ansible.cfg); run from it or pass --project")
+    vault = Path(args.vault_password_file) if args.vault_password_file else None
+    try:
+        config = load_config(Path(args.inventory), {"drill_scenarios": "none"}, vault_password_file=vault)
+    except (ConfigError, InventoryError) as exc:
+        print(f"hadrill: {exc}", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+    environment = config.settings.drill_environment
+    root = _evidence_root(project, args.evidence_root)
+    try:
+        refuse_if_running(root, environment)
+    except RecoveryRefused as exc:
+        print(f"hadrill: {exc}", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+    orphans = stop_orphans()
+    if orphans:
+        print(f"stopped {len(orphans)} orphaned ansible worker(s) of the interrupted drill: {orphans}")
+    pending = bundles_with_open_entries(root, environment)
+    if not pending:
+        print(f"nothing to recover: no drill of {environment!r} under {root} has open actions")
+        return EXIT_PASS
+    results = [recover_bundle(project, Path(args.inventory), bundle, entries, vault_password_file=vault)
+               for bundle, entries in pending]
+    remaining = _report_recovery(results)
+    if remaining:
+        print(f"hadrill: {remaining} action(s) could not be undone; fix the cause and run hadrill recover again",
+              file=sys.stderr)
+        return EXIT_FAIL
+    print(f"recovered: {environment} is back to its pre-drill state as far as the journal knows")
+    return EXIT_PASS
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -283,6 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
     signoff.add_argument("--role", help="their role, e.g. sre-lead")
     signoff.add_argument("--note", help="a note or follow-up, shown in the report")
     signoff.set_defaults(func=cmd_signoff)
+
+    recover = commands.add_parser("recover", help="undo what an interrupted drill left open (from its journal)")
+    recover.add_argument("-i", "--inventory", required=True, help="inventory of the environment to recover")
+    recover.add_argument("--vault-password-file", metavar="FILE")
+    recover.add_argument("--project", help="project directory (default: found from the current directory)")
+    recover.add_argument("--evidence-root", help="where bundles are (default: <project>/artifacts/ha_drill)")
+    recover.set_defaults(func=cmd_recover)
 
     history = commands.add_parser("history", help="one row per drill, flagging figures that got worse")
     history.add_argument("dir", nargs="?", default="artifacts/ha_drill")

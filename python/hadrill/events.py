@@ -108,6 +108,10 @@ class MarkerIndex:
         found = self.all(name, scenario)
         return found[-1] if found else None
 
+    def with_data(self, key: str) -> list[Marker]:
+        """Markers carrying a given data key (for example ``mitigation``), in time order."""
+        return [item for item in self._markers if item.data.get(key)]
+
     def between(self, start: str, end: str, scenario: str | None = None) -> float | None:
         """Monotonic seconds from the first ``start`` marker to the first ``end`` after it."""
         first = self.first(start, scenario)

@@ -66,7 +66,7 @@ def _incident_notes(ctx: BundleContext, scenarios: list[ScenarioSummary], precon
         if message:
             text += f": {str(message).splitlines()[0][:200]}"
         what_failed.append(text)
-    mitigations = [str(marker.data.get("mitigation")) for marker in ctx.markers.all("mitigation") if marker.data.get("mitigation")]
+    mitigations = [str(marker.data["mitigation"]) for marker in ctx.markers.with_data("mitigation")]
     environment = ctx.drill.get("environment", "?")
     environment_class = ctx.drill.get("environment_class", "?")
     return IncidentNotes(

@@ -1,0 +1,128 @@
+"""Undo what an interrupted drill left open, from its journal (``hadrill recover``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hadrill import journal, lock
+from hadrill.finalize import finalize
+from hadrill.journal import JournalEntry
+from hadrill.layout import Bundle, is_bundle
+
+RECOVER_PLAYBOOK = "playbooks/recover.yml"
+
+
+class RecoveryRefused(RuntimeError):
+    pass
+
+
+@dataclass
+class BundleRecovery:
+    bundle: Path
+    attempted: list[JournalEntry]
+    still_open: list[JournalEntry] = field(default_factory=list)
+    playbook_rc: int | None = None
+    output_tail: str = ""
+
+
+def bundles_with_open_entries(evidence_root: Path, environment: str) -> list[tuple[Path, list[JournalEntry]]]:
+    found = []
+    for path in sorted(evidence_root.glob("ha_drill_*")):
+        if not is_bundle(path):
+            continue
+        try:
+            drill = json.loads(Bundle(path).drill.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if drill.get("environment") != environment:
+            continue
+        entries = journal.open_entries(path)
+        if entries:
+            found.append((path, entries))
+    return found
+
+
+def _proc_cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("PPid:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def orphaned_drill_workers() -> list[int]:
+    """Ansible workers of a dead drill: they called setsid(), so killing the controller's
+    process group leaves them running a half-finished task. Their parent is gone (ppid 1)."""
+    orphans = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        cmdline = _proc_cmdline(int(entry.name))
+        if "ansible-playbook" in cmdline and "drill.yml" in cmdline and _ppid(int(entry.name)) == 1:
+            orphans.append(int(entry.name))
+    return orphans
+
+
+def stop_orphans(timeout: float = 10.0) -> list[int]:
+    victims = orphaned_drill_workers()
+    for pid in victims:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() and _ppid(pid) == 1 for pid in victims):
+        time.sleep(0.05)
+    return victims
+
+
+def recover_bundle(project: Path, inventory: Path, bundle: Path, entries: list[JournalEntry],
+                   vault_password_file: Path | None = None, timeout: float = 1800) -> BundleRecovery:
+    """Run the recovery playbook over the bundle's open entries, then re-seal the bundle."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"drill_evidence_dir": str(bundle), "recover_entries": [entry.model_dump() for entry in entries]}, handle)
+        extra = handle.name
+    env = {**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"), "HADRILL_EVIDENCE_DIR": str(bundle),
+           "ANSIBLE_NOCOLOR": "1"}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), RECOVER_PLAYBOOK, "-i", str(inventory.resolve()),
+               "-e", f"@{extra}"]
+    if vault_password_file:
+        command += ["--vault-password-file", str(vault_password_file)]
+    # The bundle is re-sealed below: drop the old manifest first so nothing reads it as current.
+    Bundle(bundle).manifest.unlink(missing_ok=True)
+    try:
+        process = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+    finally:
+        os.unlink(extra)
+    result = BundleRecovery(bundle=bundle, attempted=entries, playbook_rc=process.returncode,
+                            output_tail="\n".join((process.stdout + process.stderr).splitlines()[-25:]))
+    result.still_open = journal.open_entries(bundle)
+    finalize(bundle)
+    return result
+
+
+def refuse_if_running(evidence_root: Path, environment: str) -> None:
+    holder = lock.read_lock(evidence_root, environment)
+    if holder and holder.get("pid") and lock._alive(int(holder["pid"])):
+        raise RecoveryRefused(
+            f"drill {holder.get('drill_id')} is still running on {environment!r} (pid {holder['pid']}); "
+            "interrupt it first (Ctrl-C on hadrill run cleans up by itself)"
+        )
