@@ -30,6 +30,15 @@ SANDBOX_PLAYBOOK = REPO / "playbooks" / "sandbox.yml"
 FACTS_PLAYBOOK = Path(__file__).resolve().parent / "sandbox" / "inventory_facts.yml"
 VENV_BIN = REPO / ".venv" / "bin"
 PLAYBOOK_TIMEOUT = 900  # seconds; a first bring-up on a fresh machine installs packages
+# A second sandbox beside the default one (another root, other ports, another drill environment):
+# point HADRILL_SANDBOX_VARS at an extra-vars file that overrides sandbox_root, sandbox_port_base,
+# sandbox_pg_port and drill_environment. Every playbook and drill of the tests then uses it.
+SANDBOX_VARS = os.environ.get("HADRILL_SANDBOX_VARS")
+
+
+def extra_vars_args() -> list[str]:
+    """-e @file for the alternative sandbox, or nothing for the default one."""
+    return ["-e", f"@{SANDBOX_VARS}"] if SANDBOX_VARS else []
 _RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
 
@@ -67,7 +76,7 @@ class PlaybookRun:
 def run_playbook(playbook: Path, *extra: str, timeout: float = PLAYBOOK_TIMEOUT) -> PlaybookRun:
     started = time.monotonic()
     proc = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), str(playbook), *extra],
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), *extra_vars_args(), str(playbook), *extra],
         cwd=REPO, env=ansible_env(), capture_output=True, text=True, timeout=timeout,
     )
     return PlaybookRun(proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started)
@@ -132,6 +141,11 @@ class Sandbox:
     def programs(self) -> list[str]:
         """The application programs (supervisord also runs PostgreSQL and HAProxy)."""
         return [p["name"] for p in self.facts["programs"]]
+
+    @property
+    def inventory_args(self) -> list[str]:
+        """How a drill in a test addresses this sandbox: -i inventories/local [-e @vars]."""
+        return ["-i", str(INVENTORY), *extra_vars_args()]
 
     def release_dir(self, version: str) -> Path:
         return Path(self.facts["release_root"]) / version

@@ -67,7 +67,7 @@ def flip_byte(path: Path) -> bytes:
 
 def test_hadrill_run_without_scenarios_yields_a_verifiable_bundle(sandbox, tmp_path):
     env = env_for(tmp_path)
-    result = hadrill("run", "-i", "inventories/local", "--scenario", "none", "--owner", "test-owner", env=env)
+    result = hadrill("run", *sandbox.inventory_args, "--scenario", "none", "--owner", "test-owner", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     bundle = only_bundle(tmp_path)
     assert f"Evidence: {bundle}" in result.stdout
@@ -98,7 +98,7 @@ def test_hadrill_run_without_scenarios_yields_a_verifiable_bundle(sandbox, tmp_p
 def test_plain_ansible_playbook_yields_the_same_bundle(sandbox, tmp_path):
     env = env_for(tmp_path)
     result = subprocess.run(
-        [str(BIN / "ansible-playbook"), "playbooks/drill.yml", "-i", "inventories/local", "-e", "drill_scenarios=none"],
+        [str(BIN / "ansible-playbook"), "playbooks/drill.yml", *sandbox.inventory_args, "-e", "drill_scenarios=none"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:]
@@ -116,11 +116,18 @@ def test_ansible_runner_with_awx_display_yields_the_full_bundle(sandbox, tmp_pat
     shutil.copytree(REPO, project, symlinks=True,
                     ignore=shutil.ignore_patterns(".venv", "artifacts", ".git", "__pycache__", ".pytest_cache"))
     evidence_root = tmp_path / "evidence"
+    from tests.integration.conftest import SANDBOX_VARS
+
+    extravars = {"drill_scenarios": "none"}
+    if SANDBOX_VARS:
+        import yaml
+
+        extravars = {**yaml.safe_load(Path(SANDBOX_VARS).read_text()), **extravars}
     runner = ansible_runner.run(
         private_data_dir=str(private),
         playbook="playbooks/drill.yml",
         inventory=str(project / "inventories" / "local"),
-        extravars={"drill_scenarios": "none"},
+        extravars=extravars,
         envvars={"HADRILL_EVIDENCE_ROOT": str(evidence_root), "PATH": str(BIN) + os.pathsep + os.environ["PATH"]},
         quiet=True,
     )
