@@ -150,7 +150,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"undoing {len(entries)} open action(s) of the interrupted drill…", flush=True)
             _report_recovery([recover_bundle(project, inventory, bundle_dir, entries, vault_password_file=vault)])
     if not bundle.manifest.exists():
-        # The playbook did not reach its sealing step (interrupted or killed): seal what was recorded.
+        # The playbook did not reach its sealing step: seal what was recorded, saying why.
+        if not outcome.cancelled:
+            from hadrill.events import make_marker, record_marker
+
+            reason = outcome.failure or f"ansible-playbook ended with status {outcome.status} (rc {outcome.rc})"
+            record_marker(bundle_dir, make_marker("drill_stopped", data={"reason": reason}))
         finalize(bundle_dir)
     summary = Summary.model_validate_json(bundle.summary.read_text(encoding="utf-8"))
     print_summary(summary, bundle_dir)

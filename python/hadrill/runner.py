@@ -94,6 +94,18 @@ class Progress:
         return True
 
 
+def _error_line(runner: Any) -> str | None:
+    """The first error ansible-playbook printed (a parse error never becomes an event)."""
+    try:
+        text = runner.stdout.read()
+    except (OSError, ValueError, AttributeError):
+        return None
+    for line in text.splitlines():
+        if "ERROR" in line:
+            return line.strip()[:500]
+    return None
+
+
 def find_project_dir(start: Path) -> Path | None:
     for candidate in [start, *start.parents]:
         if (candidate / PLAYBOOK).is_file() and (candidate / "ansible.cfg").is_file():
@@ -159,8 +171,11 @@ def run_drill(
             cancel_callback=cancel.is_set,
             ident="drill",
         )
+        failure = progress.failure
+        if runner.status == "failed" and failure is None:
+            failure = _error_line(runner)
         return RunOutcome(status=runner.status, rc=runner.rc, evidence_dir=progress.evidence_dir,
-                          cancelled=cancel.is_set(), failure=progress.failure)
+                          cancelled=cancel.is_set(), failure=failure)
     finally:
         ticking.set()
         signal.signal(signal.SIGINT, previous_int)
