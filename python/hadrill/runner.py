@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import sys
@@ -102,7 +103,7 @@ def _error_line(runner: Any) -> str | None:
         return None
     for line in text.splitlines():
         if "ERROR" in line:
-            return line.strip()[:500]
+            return re.sub(r"\x1b\[[0-9;]*m", "", line).strip()[:500]
     return None
 
 

@@ -20,12 +20,28 @@ ARGUMENT_SPEC = {
     "max_duration_seconds": {"type": "float", "default": 3600.0},
     "concurrency": {"type": "int", "default": 8},
     "config": {"type": "dict", "default": {}},
+    "database": {"type": "str"},
     "evidence_dir": {"type": "path"},
 }
 
 
 class ActionModule(DrillAction):
     """Start or stop a background sampler process on the controller."""
+
+    def _database_conninfo(self, host, task_vars):
+        """Connection string from a db_primary host's db_* variables (never from task arguments)."""
+        from pydantic import ValidationError
+
+        from hadrill.config.targets import DbPrimaryHost
+
+        if host not in task_vars["hostvars"]:
+            raise AnsibleActionFail(f"database: {host!r} is not an inventory host")
+        hostvars = task_vars["hostvars"][host]
+        values = {name: self._templar.template(hostvars[name]) for name in DbPrimaryHost.model_fields if name in hostvars}
+        try:
+            return DbPrimaryHost.model_validate(values).conninfo()
+        except ValidationError as exc:
+            raise AnsibleActionFail(f"database settings of {host} are invalid: {exc}") from None
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -41,6 +57,9 @@ class ActionModule(DrillAction):
         if args["state"] == "started":
             if not args.get("kind"):
                 raise AnsibleActionFail("kind is required when state=started")
+            config = dict(args["config"])
+            if args.get("database"):
+                config["dsn"] = self._database_conninfo(args["database"], task_vars)
             spec = SamplerSpec(
                 name=name,
                 kind=args["kind"],
@@ -51,7 +70,7 @@ class ActionModule(DrillAction):
                 concurrency=args["concurrency"],
                 # the worker's parent is ansible-playbook: the sampler ends with the drill's controller
                 watch_pid=os.getppid(),
-                config=args["config"],
+                config=config,
             )
             entry = journal.open_entry(
                 evidence_dir, "sampler_running",

@@ -15,6 +15,7 @@ description:
     and appends it to C(samples/<name>.jsonl) of the evidence directory, stamped with the
     controller's UTC and monotonic clocks; or stops it and returns its counts.
   - Kinds are C(http_probe) (weighted HTTP request mix, one record per request),
+    C(advisory_lock) (holds the drill lock on the target database),
     C(canary) (acknowledged inserts into a canary table) and C(backlog) (SQL query, Prometheus
     gauge or command).
   - Every sampler is bounded by O(max_duration_seconds) and stops by itself when the
@@ -54,6 +55,12 @@ options:
     description: Kind-specific settings (validated by the sampler, errors name the field).
     type: dict
     default: {}
+  database:
+    description:
+      - Inventory host (normally the C(db_primary) host) whose C(db_*) variables give the
+        sampler's database connection; it is passed as C(config.dsn) through a private spec
+        file, never as a task argument or into the evidence bundle.
+    type: str
   evidence_dir:
     description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
     type: path
@@ -102,6 +109,7 @@ def main():
             "max_duration_seconds": {"type": "float", "default": 3600.0},
             "concurrency": {"type": "int", "default": 8},
             "config": {"type": "dict", "default": {}},
+            "database": {"type": "str"},
             "evidence_dir": {"type": "path"},
         },
         supports_check_mode=False,

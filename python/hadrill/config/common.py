@@ -76,6 +76,8 @@ class DrillSettings(Strict):
     drill_http_headers: dict[str, str] = {}
     drill_evidence_root: str | None = None
     drill_follow_ups: list[FollowUp] = []
+    # Upper bound of a drill: every background process of the drill stops by itself after it.
+    drill_max_duration_seconds: PositiveFloat = 21600.0
 
     @field_validator("drill_scenarios", mode="before")
     @classmethod

@@ -24,10 +24,17 @@ def main(argv: list[str]) -> int:
     bundle = Bundle(Path(spec.evidence_dir))
     stop = threading.Event()
     install_stop_handlers(stop)
-    kind = KINDS[spec.kind](spec)
+    status = status_path(spec_path)
+    try:
+        kind = KINDS[spec.kind](spec)
+    except Exception as exc:  # told to the operator by the launcher, in one sentence
+        reason = str(exc) if not isinstance(exc, KeyError) else f"unknown sampler kind {spec.kind!r}"
+        if hasattr(exc, "errors"):  # a pydantic ValidationError: name the fields
+            reason = "; ".join(f"config.{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in exc.errors())
+        status.write_text(json.dumps({"state": "failed", "error": reason}), encoding="utf-8")
+        return 3
     writer = SampleWriter(bundle.sample_file(spec.name))
     started = clock.now()
-    status = status_path(spec_path)
     status.write_text(json.dumps({"state": "running", "started_at": started.iso}), encoding="utf-8")
     reason = run(spec, kind, writer, stop)
     stopped = clock.now()

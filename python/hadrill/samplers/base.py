@@ -27,6 +27,8 @@ class SamplerKind(Protocol):
 
 
 KINDS: dict[str, Callable[[SamplerSpec], SamplerKind]] = {}
+# How often a sampler checks that the drill's controller process still exists.
+WATCH_INTERVAL_SECONDS = 1.0
 
 
 def register(kind: str) -> Callable[[Callable[[SamplerSpec], SamplerKind]], Callable[[SamplerSpec], SamplerKind]]:
@@ -84,6 +86,7 @@ def run(spec: SamplerSpec, kind: SamplerKind, writer: SampleWriter, stop: thread
         for item in outcome if isinstance(outcome, list) else [outcome] if outcome else []:
             writer.write(item)
 
+    watched_at = started
     with ThreadPoolExecutor(max_workers=spec.concurrency, thread_name_prefix=spec.name) as pool:
         seq = 0
         while True:
@@ -96,12 +99,14 @@ def run(spec: SamplerSpec, kind: SamplerKind, writer: SampleWriter, stop: thread
             if seq >= spec.max_samples:
                 reason = "max_samples"
                 break
-            if spec.watch_pid and seq % 10 == 0 and not _alive(spec.watch_pid):
-                reason = "controller_gone"
-                break
+            if spec.watch_pid and now - watched_at >= WATCH_INTERVAL_SECONDS:
+                watched_at = now
+                if not _alive(spec.watch_pid):
+                    reason = "controller_gone"
+                    break
             due = started + seq * spec.interval_seconds
             if due > now:
-                stop.wait(min(due - now, deadline - now))
+                stop.wait(min(due - now, deadline - now, WATCH_INTERVAL_SECONDS))
                 continue
             pool.submit(take, seq)
             seq += 1

@@ -79,6 +79,9 @@ def start(spec: SamplerSpec) -> int:
             return process.pid
         code = process.poll()
         if code is not None:
+            failure = _read_json(status_path(path)).get("error")
+            if failure:
+                raise SamplerError(f"sampler {spec.name} could not start: {failure}")
             tail = (bundle.logs / f"sampler-{spec.name}.log").read_text(errors="replace")[-2000:]
             raise SamplerError(f"sampler {spec.name} exited at start with code {code}: {tail}")
         time.sleep(0.02)
