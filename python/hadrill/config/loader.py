@@ -135,6 +135,8 @@ def validate(
 
     settings = sections["drill_"]
     selected = settings.drill_scenarios if isinstance(settings, DrillSettings) else []
+    if isinstance(settings, DrillSettings):
+        problems.extend(production_guard(settings))
 
     scenarios: dict[str, BaseModel] = {}
     for scenario, (prefix, model) in SCENARIO_SECTIONS.items():
@@ -178,6 +180,24 @@ def validate(
     return config
 
 
+def production_guard(settings: DrillSettings) -> list[str]:
+    """A production inventory refuses fault-injecting scenarios without an explicit, confirmed opt-in."""
+    if not (settings.is_production and settings.drill_scenarios):
+        return []
+    if not settings.drill_allow_production:
+        return [
+            "drill_allow_production: this inventory is production (drill_environment_class: production); "
+            f"scenarios {settings.drill_scenarios} inject faults and need drill_allow_production: true "
+            "and drill_confirm_id set to the drill id (hadrill run --allow-production --drill-id ID --confirm-id ID)"
+        ]
+    if not settings.drill_id or settings.drill_confirm_id != settings.drill_id:
+        return [
+            "drill_confirm_id: a production drill needs an explicit drill_id and drill_confirm_id equal to it "
+            "(type the id twice to confirm)"
+        ]
+    return []
+
+
 def _cross_checks(config: DrillConfig, groups: Mapping[str, list[str]]) -> None:
     problems = []
     known_hosts = {host for members in groups.values() for host in members} | {"localhost"}
@@ -190,17 +210,5 @@ def _cross_checks(config: DrillConfig, groups: Mapping[str, list[str]]) -> None:
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         problems.append(f"validation_gates_commands: gate names must be unique, repeated: {duplicates}")
-    if config.settings.is_production and config.settings.drill_scenarios:
-        if not config.settings.drill_allow_production:
-            problems.append(
-                "drill_allow_production: this inventory is production (drill_environment_class: production); "
-                f"scenarios {config.settings.drill_scenarios} inject faults and need drill_allow_production: true "
-                "and drill_confirm_id set to the drill id"
-            )
-        elif not config.settings.drill_id or config.settings.drill_confirm_id != config.settings.drill_id:
-            problems.append(
-                "drill_confirm_id: a production drill needs an explicit drill_id and drill_confirm_id equal to it "
-                "(type the id twice to confirm)"
-            )
     if problems:
         raise ConfigError(problems)
