@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import hadrill
-from hadrill import clock, drill_id as ids, lock, runtime
+from hadrill import clock, drill_id as ids, lock, runtime, target_lock
 from hadrill.config import DrillConfig, validate
 from hadrill.layout import Bundle
 from hadrill.redact import Redactor
@@ -47,6 +47,8 @@ def start_drill(
 ) -> StartedDrill:
     config = validate(variables, groups, host_variable, host_has)
     settings = config.settings
+    # Refuse before creating anything when another controller drills the same database.
+    target_lock.probe(config.db_primary[1].conninfo(), target_lock.lock_key(settings.drill_environment))
     started = clock.now()
     if settings.drill_id:
         drill_id = settings.drill_id

@@ -63,6 +63,7 @@ class ActionModule(DrillAction):
         from hadrill.config import ConfigError
         from hadrill.drill_id import DrillIdError
         from hadrill.lock import DrillLocked
+        from hadrill.target_lock import LockHeld
         from hadrill.start import resolve_evidence_root, start_drill
 
         args = self.validated_args(ARGUMENT_SPEC)
@@ -86,7 +87,7 @@ class ActionModule(DrillAction):
         except ConfigError as exc:
             result.update(failed=True, msg=str(exc), hadrill_config_errors=exc.problems)
             return result
-        except (DrillIdError, DrillLocked) as exc:
+        except (DrillIdError, DrillLocked, LockHeld) as exc:
             raise AnsibleActionFail(str(exc)) from None
         settings = started.config.settings
         result.update(

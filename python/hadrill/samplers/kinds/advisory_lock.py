@@ -13,20 +13,8 @@ import psycopg
 from pydantic import BaseModel, ConfigDict, Field
 
 from hadrill.samplers.base import register
+from hadrill.target_lock import try_lock
 from hadrill.samplers.spec import SamplerSpec
-
-HOLDER_QUERY = """
-select a.pid, a.application_name, a.client_addr::text as client, a.backend_start
-from pg_locks l join pg_stat_activity a on a.pid = l.pid
-where l.locktype = 'advisory' and l.granted
-  and l.classid = (%(key)s >> 32)::int and l.objid = (%(key)s & 4294967295)::oid
-limit 1
-"""
-
-
-class LockHeld(RuntimeError):
-    pass
-
 
 class AdvisoryLockConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -42,14 +30,11 @@ class AdvisoryLock:
         self._connection = psycopg.connect(
             self.config.dsn, autocommit=True, connect_timeout=10, application_name=self.config.label[:63]
         )
-        self._key = self._connection.execute("select hashtextextended(%s, 0) as k", (self.config.key,)).fetchone()[0]
-        acquired = self._connection.execute("select pg_try_advisory_lock(%s)", (self._key,)).fetchone()[0]
-        if not acquired:
-            holder = self._connection.execute(HOLDER_QUERY, {"key": self._key}).fetchone()
+        try:
+            self._key = try_lock(self._connection, self.config.key)
+        except Exception:
             self._connection.close()
-            who = (f"backend pid {holder[0]} ({holder[1] or 'no application name'} from {holder[2] or 'local'}, "
-                   f"since {holder[3]:%Y-%m-%d %H:%M:%S %Z})") if holder else "another session"
-            raise LockHeld(f"another drill holds the drill lock {self.config.key!r} on the target database: {who}")
+            raise
 
     def sample(self, seq: int) -> dict[str, Any]:
         held = self._connection.execute(
