@@ -47,6 +47,30 @@ def read_lock(evidence_root: Path, environment: str) -> dict[str, Any] | None:
         return None
 
 
+def _refuse_if_held(evidence_root: Path, environment: str, holder: dict[str, Any], drill_id: str | None) -> None:
+    """Raise DrillLocked when the holder runs, or died leaving actions to undo; return if stale."""
+    if holder.get("pid") and _alive(int(holder["pid"])):
+        raise DrillLocked(
+            f"environment {environment!r} is busy: drill {holder.get('drill_id')} is running "
+            f"(pid {holder.get('pid')} since {holder.get('since')}); one drill at a time"
+        )
+    previous = evidence_root / str(holder.get("drill_id", ""))
+    still_open = journal.open_entries(previous) if holder.get("drill_id") and previous.is_dir() else []
+    if still_open:
+        actions = ", ".join(f"{entry.action}" + (f" on {entry.host}" if entry.host else "") for entry in still_open)
+        raise DrillLocked(
+            f"previous drill {holder.get('drill_id')} on {environment!r} stopped without undoing: {actions}. "
+            f"Run `hadrill recover -i <inventory>` first"
+        )
+
+
+def check_available(evidence_root: Path, environment: str) -> None:
+    """Refuse now (before anything is created) if acquire() would refuse."""
+    holder = read_lock(evidence_root, environment)
+    if holder:
+        _refuse_if_held(evidence_root, environment, holder, None)
+
+
 def acquire(evidence_root: Path, environment: str, drill_id: str, pid: int) -> None:
     path = lock_path(evidence_root, environment)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,19 +82,7 @@ def acquire(evidence_root: Path, environment: str, drill_id: str, pid: int) -> N
             holder = read_lock(evidence_root, environment) or {}
             if holder.get("drill_id") == drill_id:
                 return
-            if holder.get("pid") and _alive(int(holder["pid"])):
-                raise DrillLocked(
-                    f"environment {environment!r} is busy: drill {holder.get('drill_id')} is running "
-                    f"(pid {holder.get('pid')} since {holder.get('since')}); one drill at a time"
-                ) from None
-            previous = evidence_root / str(holder.get("drill_id", ""))
-            still_open = journal.open_entries(previous) if holder.get("drill_id") and previous.is_dir() else []
-            if still_open:
-                actions = ", ".join(f"{entry.action}" + (f" on {entry.host}" if entry.host else "") for entry in still_open)
-                raise DrillLocked(
-                    f"previous drill {holder.get('drill_id')} on {environment!r} stopped without undoing: {actions}. "
-                    f"Run `hadrill recover -i <inventory>` first"
-                ) from None
+            _refuse_if_held(evidence_root, environment, holder, drill_id)
             path.unlink(missing_ok=True)
             continue
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -47,7 +47,8 @@ def start_drill(
 ) -> StartedDrill:
     config = validate(variables, groups, host_variable, host_has)
     settings = config.settings
-    # Refuse before creating anything when another controller drills the same database.
+    # Refuse before creating anything while another drill runs: this controller's, then anyone's.
+    lock.check_available(evidence_root, settings.drill_environment)
     target_lock.probe(config.db_primary[1].conninfo(), target_lock.lock_key(settings.drill_environment))
     started = clock.now()
     if settings.drill_id:
