@@ -24,7 +24,7 @@ Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 class HttpRequestSpec(BaseModel):
     """One request: where, what, and what counts as success."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1)
     method: Method = "GET"

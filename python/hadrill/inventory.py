@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hadrill.config import DrillConfig, validate
+from hadrill.config.loader import GROUPS, SCENARIO_SECTIONS, SECTIONS, _load_scenario_models
 
 
 class InventoryError(RuntimeError):
     pass
 
 
-def load_config(
+@dataclass
+class ResolvedInventory:
+    """The variables hadrill reads, templated: play-level ones and each host's."""
+
+    variables: dict[str, Any]
+    groups: dict[str, list[str]]
+    hosts: dict[str, dict[str, Any]]
+
+    def validate(self) -> DrillConfig:
+        return validate(
+            self.variables, self.groups,
+            lambda host, name: self.hosts[host][name],
+            lambda host, name: name in self.hosts[host],
+        )
+
+
+def resolve(
     inventory: Path,
     extra_vars: Mapping[str, Any],
     *,
     vault_password_file: Path | None = None,
-) -> DrillConfig:
-    """Validate the drill configuration an inventory (plus extra vars) would produce."""
+) -> ResolvedInventory:
+    """Template every variable hadrill reads (prefixed play variables, each group's host fields)."""
     from ansible import context
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
@@ -32,41 +50,37 @@ def load_config(
         raise InventoryError(f"inventory {inventory} does not exist")
     if not context.CLIARGS:
         context.CLIARGS = ImmutableDict(extra_vars=(), tags=(), skip_tags=(), check=False, diff=False)
+    _load_scenario_models()
+    prefixes = tuple(SECTIONS) + tuple(prefix for prefix, _ in SCENARIO_SECTIONS.values())
+    host_fields = {name for model, _, _ in GROUPS.values() for name in model.model_fields}
     loader = DataLoader()
     if vault_password_file is not None:
         from ansible.parsing.vault import VaultSecret
 
-        secret = vault_password_file.read_bytes().strip()
-        loader.set_vault_secrets([("default", VaultSecret(secret))])
+        loader.set_vault_secrets([("default", VaultSecret(vault_password_file.read_bytes().strip()))])
     try:
         manager = InventoryManager(loader=loader, sources=[str(inventory)])
-        variables = VariableManager(loader=loader, inventory=manager)
+        variable_manager = VariableManager(loader=loader, inventory=manager)
         localhost = manager.localhost or manager.get_host("localhost")
-        play_vars = {**variables.get_vars(host=localhost), **extra_vars}
+        play_vars = {**variable_manager.get_vars(host=localhost), **extra_vars}
         templar = Templar(loader=loader, variables=play_vars)
+        variables = {name: templar.template(value) for name, value in play_vars.items() if name.startswith(prefixes)}
         groups = {name: [host.name for host in group.get_hosts()] for name, group in manager.groups.items()}
-        host_cache: dict[str, dict[str, Any]] = {}
-
-        def host_vars(host: str) -> dict[str, Any]:
-            if host not in host_cache:
-                host_cache[host] = {**variables.get_vars(host=manager.get_host(host)), **extra_vars}
-            return host_cache[host]
-
-        class LazyPlayVars(Mapping):
-            def __getitem__(self, key: str) -> Any:
-                return templar.template(play_vars[key])
-
-            def __iter__(self):
-                return iter(play_vars)
-
-            def __len__(self) -> int:
-                return len(play_vars)
-
-        return validate(
-            LazyPlayVars(),
-            groups,
-            lambda host, name: Templar(loader=loader, variables=host_vars(host)).template(host_vars(host)[name]),
-            lambda host, name: name in host_vars(host),
-        )
+        hosts: dict[str, dict[str, Any]] = {}
+        for host in manager.get_hosts():
+            raw = {**variable_manager.get_vars(host=host), **extra_vars}
+            host_templar = Templar(loader=loader, variables=raw)
+            hosts[host.name] = {name: host_templar.template(raw[name]) for name in host_fields if name in raw}
     except AnsibleError as exc:
         raise InventoryError(f"cannot read inventory {inventory}: {exc}") from None
+    return ResolvedInventory(variables=variables, groups=groups, hosts=hosts)
+
+
+def load_config(
+    inventory: Path,
+    extra_vars: Mapping[str, Any],
+    *,
+    vault_password_file: Path | None = None,
+) -> DrillConfig:
+    """Validate the drill configuration an inventory (plus extra vars) would produce."""
+    return resolve(inventory, extra_vars, vault_password_file=vault_password_file).validate()

@@ -22,7 +22,7 @@ def _http_url(value: str) -> str:
 
 class HostModel(BaseModel):
     # Hosts carry many unrelated variables (ansible_*, the service's own); only ours are read.
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
 class PlatformAdapter(HostModel):
