@@ -39,9 +39,10 @@ def base() -> ResolvedInventory:
 
 
 def known_play_variables() -> list[str]:
+    resolved = base()  # first: resolving registers the scenario models
     names = {name for model in SECTIONS.values() for name in model.model_fields}
     names |= {name for _, model in SCENARIO_SECTIONS.values() for name in model.model_fields}
-    return sorted(names | set(base().variables))
+    return sorted(names | set(resolved.variables))
 
 
 def host_fields(host: str, resolved: ResolvedInventory) -> list[str]:
@@ -116,3 +117,20 @@ def test_nan_and_infinite_thresholds_are_rejected():
             assert any(line.startswith("drill_thresholds.rto_seconds") for line in exc.problems)
         else:
             raise AssertionError(f"rto_seconds={value} accepted: {config.settings.drill_thresholds}")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_cli_answers_bad_input_with_a_sentence_not_a_traceback(data, capsys):
+    import json
+
+    from hadrill.cli import main
+
+    name = data.draw(st.sampled_from(known_play_variables()), label="variable")
+    value = data.draw(JUNK.filter(lambda item: not (isinstance(item, float) and not math.isfinite(item))), label="value")
+    code = main(["validate", "-i", str(REPO / "inventories" / "local"), "-e", json.dumps({name: value})])
+    captured = capsys.readouterr()
+    assert code in (0, 3), captured
+    assert "Traceback" not in captured.out + captured.err
+    if code == 3:
+        assert "invalid drill configuration" in captured.err or "hadrill:" in captured.err
