@@ -58,9 +58,11 @@ def assert_complete_bundle(bundle: Path) -> dict:
 
 
 def flip_byte(path: Path) -> bytes:
+    """Change one byte (an empty file gains one)."""
     original = path.read_bytes()
-    data = bytearray(original)
-    data[len(data) // 2] ^= 0x01
+    data = bytearray(original) or bytearray(b"\0")
+    if original:
+        data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
     return original
 
