@@ -148,7 +148,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         entries = journal.open_entries(bundle_dir)
         if entries:
             print(f"undoing {len(entries)} open action(s) of the interrupted drill…", flush=True)
-            _report_recovery([recover_bundle(project, inventory, bundle_dir, entries, vault_password_file=vault)])
+            _report_recovery([recover_bundle(project, inventory, bundle_dir, entries, vault_password_file=vault,
+                                             extra_vars=extravars)])
     if not bundle.manifest.exists():
         # The playbook did not reach its sealing step: seal what was recorded, saying why.
         if not outcome.cancelled:
@@ -197,8 +198,9 @@ def cmd_recover(args: argparse.Namespace) -> int:
     if project is None:
         raise UsageError("cannot find the hadrill project (playbooks/recover.yml and ansible.cfg); run from it or pass --project")
     vault = Path(args.vault_password_file) if args.vault_password_file else None
+    extravars = _parse_extra_vars(args.extra_vars or [])
     try:
-        config = load_config(Path(args.inventory), {"drill_scenarios": "none"}, vault_password_file=vault)
+        config = load_config(Path(args.inventory), {**extravars, "drill_scenarios": "none"}, vault_password_file=vault)
     except (ConfigError, InventoryError) as exc:
         print(f"hadrill: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
@@ -216,7 +218,8 @@ def cmd_recover(args: argparse.Namespace) -> int:
     if not pending:
         print(f"nothing to recover: no drill of {environment!r} under {root} has open actions")
         return EXIT_PASS
-    results = [recover_bundle(project, Path(args.inventory), bundle, entries, vault_password_file=vault)
+    results = [recover_bundle(project, Path(args.inventory), bundle, entries, vault_password_file=vault,
+                              extra_vars=extravars)
                for bundle, entries in pending]
     remaining = _report_recovery(results)
     if remaining:
@@ -363,6 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     recover = commands.add_parser("recover", help="undo what an interrupted drill left open (from its journal)")
     recover.add_argument("-i", "--inventory", required=True, help="inventory of the environment to recover")
+    recover.add_argument("-e", "--extra-vars", action="append", metavar="VARS",
+                         help="the same extra vars the drill ran with (key=value, JSON, or @file.yml)")
     recover.add_argument("--vault-password-file", metavar="FILE")
     recover.add_argument("--project", help="project directory (default: found from the current directory)")
     recover.add_argument("--evidence-root", help="where bundles are (default: <project>/artifacts/ha_drill)")

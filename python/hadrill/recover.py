@@ -94,11 +94,15 @@ def stop_orphans(timeout: float = 10.0) -> list[int]:
 
 
 def recover_bundle(project: Path, inventory: Path, bundle: Path, entries: list[JournalEntry],
-                   vault_password_file: Path | None = None, timeout: float = 1800) -> BundleRecovery:
+                   vault_password_file: Path | None = None, timeout: float = 1800,
+                   extra_vars: dict | None = None) -> BundleRecovery:
     """Run the recovery playbook over the bundle's open entries, then re-seal the bundle."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump({"drill_evidence_dir": str(bundle), "recover_entries": [entry.model_dump() for entry in entries]}, handle)
-        extra = handle.name
+    # The same extra vars as the drill (an overlay inventory may be part of them), plus the entries.
+    variables = {**(extra_vars or {}), "drill_evidence_dir": str(bundle),
+                 "recover_entries": [entry.model_dump() for entry in entries]}
+    fd, extra = tempfile.mkstemp(suffix=".json", prefix="hadrill-recover-")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(variables, handle, default=str)
     env = {**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"), "HADRILL_EVIDENCE_DIR": str(bundle),
            "ANSIBLE_NOCOLOR": "1"}
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
