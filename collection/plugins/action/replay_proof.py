@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
+
+ARGUMENT_SPEC = {
+    "sampler": {"type": "str", "required": True},
+    "id_field": {"type": "str", "default": "id"},
+    "from_mono": {"type": "float", "required": True},
+    "to_mono": {"type": "float", "required": True},
+    "method": {"type": "str", "required": True, "choices": ["sql", "http"]},
+    "query": {"type": "str"},
+    "database": {"type": "str"},
+    "request": {"type": "dict"},
+    "base_url": {"type": "str"},
+    "headers": {"type": "dict", "default": {}},
+    "sample_size": {"type": "int"},
+    "timeout_seconds": {"type": "float", "default": 60.0},
+    "retry_interval_seconds": {"type": "float", "default": 1.0},
+    "scenario": {"type": "str"},
+    "name": {"type": "str", "default": "replay_proof"},
+    "fail_when_not_passed": {"type": "bool", "default": False},
+    "evidence_dir": {"type": "path"},
+}
+
+
+class ActionModule(DrillAction):
+    """Check that every write acknowledged in a time window was processed, and record the check."""
+
+    def _conninfo(self, host, task_vars):
+        """Connection string from a db_primary host's db_* variables (never from task arguments)."""
+        from ansible.errors import AnsibleActionFail
+        from pydantic import ValidationError
+
+        from hadrill.config.targets import DbPrimaryHost
+
+        host = host or (task_vars["groups"].get("db_primary") or [None])[0]
+        if not host or host not in task_vars["hostvars"]:
+            raise AnsibleActionFail("method=sql needs a database: set database or define the db_primary group")
+        hostvars = task_vars["hostvars"][host]
+        values = {name: self._templar.template(hostvars[name]) for name in DbPrimaryHost.model_fields if name in hostvars}
+        try:
+            return DbPrimaryHost.model_validate(values).conninfo()
+        except ValidationError as exc:
+            raise AnsibleActionFail(f"database settings of {host} are invalid: {exc}") from None
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        self.require_hadrill()
+        from ansible.errors import AnsibleActionFail
+        from pydantic import ValidationError
+
+        from hadrill import clock
+        from hadrill.events import CheckEvent, append_line
+        from hadrill.httpspec import HttpRequestSpec
+        from hadrill.jsonl import read_lines
+        from hadrill.layout import Bundle
+        from hadrill.runtime import load_redactor
+        from hadrill.scenarios.replay import proof
+
+        args = self.validated_args(ARGUMENT_SPEC)
+        evidence_dir = self.evidence_dir(task_vars, args.get("evidence_dir"))
+        if args["method"] == "sql":
+            if not args.get("query"):
+                raise AnsibleActionFail("method=sql needs query (with the parameter %(ids)s)")
+            checker = proof.sql_checker(self._conninfo(args.get("database"), task_vars), args["query"])
+        else:
+            if not args.get("request") or not args.get("base_url"):
+                raise AnsibleActionFail("method=http needs request and base_url")
+            try:
+                request = HttpRequestSpec.model_validate(args["request"])
+            except ValidationError as exc:
+                raise AnsibleActionFail(f"request is invalid: {exc}") from None
+            checker = proof.http_checker(args["base_url"], request, args["headers"])
+
+        samples = read_lines(Bundle(evidence_dir).sample_file(args["sampler"]))
+        writes = proof.acknowledged_between(samples, args["id_field"], args["from_mono"], args["to_mono"])
+        chosen = proof.spread_sample(writes, args.get("sample_size"))
+        outcome = proof.prove(
+            chosen, checker, method=args["method"], acknowledged=len(writes),
+            timeout_seconds=args["timeout_seconds"], retry_seconds=args["retry_interval_seconds"],
+        )
+        record = proof.write_record(evidence_dir, outcome, {
+            "from_mono": args["from_mono"], "to_mono": args["to_mono"], "sampler": args["sampler"],
+            "id_field": args["id_field"], "sample_size": args.get("sample_size"),
+        })
+        redactor = load_redactor(evidence_dir)
+        moment = clock.now()
+        event = CheckEvent(
+            name=args["name"],
+            label="Writes acknowledged during the pause were processed (replay proof)",
+            scenario=args.get("scenario"),
+            passed=outcome.passed,
+            observed=redactor.value(outcome.observed()),
+            expected="every checked write processed",
+            detail=redactor.text(outcome.detail()) + f" ({args['method']} read-back; ids in {record})",
+            ts=moment.iso,
+            mono=moment.mono,
+        )
+        append_line(evidence_dir / "events.jsonl", event.model_dump(mode="json"))
+        result.update(changed=False, passed=outcome.passed, record=record, **outcome.observed())
+        if args["fail_when_not_passed"] and not outcome.passed:
+            result.update(failed=True, msg=f"replay proof failed: {outcome.detail()}")
+        return result

@@ -1,0 +1,1 @@
+"""Scenario C, worker recovery and replay: configuration, backlog analysis, replay proof, figures."""

@@ -1,0 +1,189 @@
+"""The ``worker_replay_*`` variables of an inventory (role ``hadrill.drills.worker_replay``).
+
+Field names are the variable names; defaults equal the role's ``defaults/main.yml`` and
+``meta/argument_specs.yml`` (a unit test keeps the three in step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from hadrill.config.common import Strict
+from hadrill.config.gates import GateCommand
+from hadrill.config.loader import register_scenario
+from hadrill.httpspec import HttpRequestSpec
+from hadrill.prometheus import SelectorError, parse_selector
+
+ROLE = "worker_replay"
+PREFIX = "worker_replay_"
+SCENARIO = "replay"
+
+BacklogSource = Literal["sql", "prometheus", "command"]
+ProofMethod = Literal["sql", "http"]
+
+# What each backlog source needs, both for the backlog and for the failed-events count.
+SOURCE_SETTINGS: dict[str, tuple[str, str]] = {
+    "sql": ("worker_replay_backlog_query", "worker_replay_failed_query"),
+    "prometheus": ("worker_replay_backlog_metric", "worker_replay_failed_metric"),
+    "command": ("worker_replay_backlog_command", "worker_replay_failed_command"),
+}
+PROOF_SETTINGS = {"sql": "worker_replay_proof_query", "http": "worker_replay_proof_request"}
+IDS_PARAMETER = "%(ids)s"
+
+
+class ReplaySettings(Strict):
+    # Controlled write traffic through the load balancer: one write request, a fixed rate, and
+    # the response field (a key of the request's ``capture``) that holds the written id.
+    worker_replay_write_request: HttpRequestSpec
+    worker_replay_write_rate: PositiveFloat = 10.0
+    worker_replay_write_headers: dict[str, str] = {}
+    worker_replay_id_field: str = Field(default="id", min_length=1)
+
+    # Backlog sampler: where the backlog and the failed (dead-lettered) count are read.
+    worker_replay_backlog_source: BacklogSource = "sql"
+    worker_replay_backlog_query: str | None = None
+    worker_replay_failed_query: str | None = None
+    worker_replay_metrics_url: str | None = None
+    worker_replay_metrics_path: str = "/metrics"
+    worker_replay_backlog_metric: str | None = None
+    worker_replay_failed_metric: str | None = None
+    worker_replay_backlog_command: str | None = None
+    worker_replay_failed_command: str | None = None
+    worker_replay_sample_interval_seconds: PositiveFloat = 1.0
+    worker_replay_sample_timeout_seconds: PositiveFloat = 5.0
+
+    # Windows (seconds) and the hard cap that ends the pause early.
+    worker_replay_targets: list[str] = []
+    worker_replay_baseline_seconds: PositiveFloat = 60.0
+    worker_replay_pause_seconds: PositiveFloat = 900.0
+    worker_replay_backlog_cap: NonNegativeFloat | None = None
+    worker_replay_resume_check_seconds: NonNegativeFloat = 2.0
+    worker_replay_drain_timeout_seconds: PositiveFloat = 1800.0
+    worker_replay_post_drain_seconds: NonNegativeFloat = 30.0
+
+    # Steady-state envelope: drained once K consecutive samples are at most
+    # max(ratio x baseline, absolute).
+    worker_replay_steady_samples: PositiveInt = 3
+    worker_replay_envelope_ratio: float | None = Field(default=1.5, ge=1.0)
+    worker_replay_envelope_absolute: NonNegativeFloat | None = None
+
+    # Proof of replay: every write acknowledged during the pause was processed.
+    worker_replay_proof_method: ProofMethod = "sql"
+    worker_replay_proof_query: str | None = None
+    worker_replay_proof_request: HttpRequestSpec | None = None
+    worker_replay_proof_sample_size: PositiveInt | None = None
+    worker_replay_proof_timeout_seconds: PositiveFloat = 60.0
+
+    # Post-recovery gates (same shape as validation_gates_commands).
+    worker_replay_gates: list[GateCommand] = []
+
+    @field_validator("worker_replay_metrics_url")
+    @classmethod
+    def _metrics_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        return value
+
+    @field_validator("worker_replay_metrics_path")
+    @classmethod
+    def _metrics_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"expected a path starting with '/', got {value!r}")
+        return value
+
+    @field_validator("worker_replay_backlog_metric", "worker_replay_failed_metric")
+    @classmethod
+    def _selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_selector(value)
+            except SelectorError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("worker_replay_targets")
+    @classmethod
+    def _unique_targets(cls, value: list[str]) -> list[str]:
+        repeated = sorted({host for host in value if value.count(host) > 1})
+        if repeated:
+            raise ValueError(f"expected each worker host once, repeated: {repeated}")
+        return value
+
+    @field_validator("worker_replay_gates")
+    @classmethod
+    def _unique_gates(cls, value: list[GateCommand]) -> list[GateCommand]:
+        names = [gate.name for gate in value]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"expected unique gate names, repeated: {repeated}")
+        return value
+
+    @model_validator(mode="after")
+    def _settings_of_the_chosen_methods(self) -> "ReplaySettings":
+        # Reported on the variable that is missing, so the message names what to set.
+        problems: list[tuple[str, str]] = []
+        source = self.worker_replay_backlog_source
+        for name in SOURCE_SETTINGS[source]:
+            if not getattr(self, name):
+                problems.append((name, f"required when worker_replay_backlog_source is {source!r}"))
+        method = self.worker_replay_proof_method
+        proof = PROOF_SETTINGS[method]
+        if getattr(self, proof) is None:
+            problems.append((proof, f"required when worker_replay_proof_method is {method!r}"))
+        elif method == "sql" and IDS_PARAMETER not in (self.worker_replay_proof_query or ""):
+            problems.append((proof, f"expected a query using the parameter {IDS_PARAMETER} (the list of written ids)"))
+        if self.worker_replay_id_field not in self.worker_replay_write_request.capture:
+            problems.append((
+                "worker_replay_write_request",
+                f"expected capture to name the id field {self.worker_replay_id_field!r} "
+                f"(worker_replay_id_field), for example capture: {{{self.worker_replay_id_field}: id}}",
+            ))
+        if self.worker_replay_envelope_ratio is None and self.worker_replay_envelope_absolute is None:
+            problems.append((
+                "worker_replay_envelope_ratio",
+                "set worker_replay_envelope_ratio, worker_replay_envelope_absolute or both "
+                "(the steady-state envelope the backlog must drain into)",
+            ))
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(type=PydanticCustomError("value_error", message), loc=(name,), input=None)
+                    for name, message in problems
+                ],
+            )
+        return self
+
+    @property
+    def write_interval_seconds(self) -> float:
+        return 1.0 / self.worker_replay_write_rate
+
+    def cross_check(self, groups: Mapping[str, list[str]]) -> list[str]:
+        """Problems only visible with the inventory's groups (called by the loader if it can)."""
+        problems = []
+        workers = list(groups.get("worker", []))
+        unknown = [host for host in self.worker_replay_targets if host not in workers]
+        if unknown:
+            problems.append(f"worker_replay_targets: expected hosts of the 'worker' group {workers}, got {unknown}")
+        known = {host for members in groups.values() for host in members} | {"localhost"}
+        for index, gate in enumerate(self.worker_replay_gates):
+            if gate.host not in known:
+                problems.append(
+                    f"worker_replay_gates[{index}].host: expected an inventory host or 'localhost', got {gate.host!r}"
+                )
+        return problems
+
+
+register_scenario(SCENARIO, PREFIX, ReplaySettings)

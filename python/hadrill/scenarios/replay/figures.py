@@ -1,0 +1,290 @@
+"""Scenario C figures, computed from the bundle: markers, the backlog and write samples, checks.
+
+- pause: ``worker_paused`` -> ``worker_resumed`` (monotonic).
+- baseline: median backlog of the samples between ``baseline_started`` and ``baseline_finished``.
+- steady-state envelope: backlog <= max(ratio x baseline, absolute) (the configured parts).
+- drain time: ``worker_resumed`` -> the first of K consecutive samples inside the envelope.
+- peak: the highest backlog from ``worker_paused`` until the drain point (or the last sample).
+- failed events: the count in the last sample at or before ``worker_paused`` and in the last
+  sample of all (the sampler runs until the scenario ends); growth fails the scenario.
+- replay proof: the ``replay_proof`` check recorded by ``hadrill.drills.replay_proof``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hadrill.clock import format_duration
+from hadrill.context import BundleContext
+from hadrill.events import Marker
+from hadrill.scenarios.base import summarize as base_summarize
+from hadrill.scenarios.base import timeline
+from hadrill.scenarios.replay import analysis
+from hadrill.scenarios.replay.analysis import BacklogPoint
+from hadrill.scenarios.replay.config import SCENARIO, ReplaySettings
+from hadrill.scenarios.replay.plot import PLOT_FILE, write_plot
+from hadrill.scenarios.replay.proof import RECORD_FILE, acknowledged_between
+from hadrill.summary import Check, Figure, ScenarioSummary
+
+BACKLOG_SAMPLES = "replay_backlog"
+WRITE_SAMPLES = "replay_writes"
+
+TIMELINE = [
+    ("Scenario started", "scenario_started"),
+    ("Baseline window started", "baseline_started"),
+    ("Worker paused", "worker_paused"),
+    ("Backlog cap reached (early resume)", "backlog_cap_reached"),
+    ("Worker resumed", "worker_resumed"),
+    ("Backlog drained (detected)", "drained"),
+    ("Replay verified", "replay_verified"),
+    ("Scenario finished", "scenario_finished"),
+]
+
+
+def setting(ctx: BundleContext, name: str) -> Any:
+    """A validated setting as drill.json recorded it, else the model's default."""
+    config = ctx.scenario_config(SCENARIO)
+    if name in config:
+        return config[name]
+    return ReplaySettings.model_fields[name].default
+
+
+def count(value: float | None) -> float | int | None:
+    """Backlog counts read as floats; whole numbers are shown as integers."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else round(value, 3)
+
+
+def _ratio_text(ratio: float) -> str:
+    return f"~{ratio:.0f}x" if ratio >= 10 else f"~{ratio:.1f}x"
+
+
+class ReplayFacts:
+    """Everything the figures need, computed once from the bundle."""
+
+    def __init__(self, ctx: BundleContext):
+        markers = ctx.markers
+        self.ctx = ctx
+        self.paused: Marker | None = markers.first("worker_paused", SCENARIO)
+        self.resumed: Marker | None = markers.first("worker_resumed", SCENARIO)
+        self.cap: Marker | None = markers.first("backlog_cap_reached", SCENARIO)
+        self.drain_timeout: Marker | None = markers.first("drain_timeout", SCENARIO)
+        started, finished = markers.first("baseline_started", SCENARIO), markers.first("baseline_finished", SCENARIO)
+        self.points = analysis.points_from_samples(ctx.samples(BACKLOG_SAMPLES))
+        self.write_samples = ctx.samples(WRITE_SAMPLES)
+        self.steady = int(setting(ctx, "worker_replay_steady_samples"))
+        self.baseline = (
+            analysis.baseline(analysis.window(self.points, started.mono, finished.mono)) if started and finished else None
+        )
+        self.envelope = (
+            analysis.envelope(self.baseline.median, setting(ctx, "worker_replay_envelope_ratio"),
+                              setting(ctx, "worker_replay_envelope_absolute"))
+            if self.baseline else None
+        )
+        self.run: list[BacklogPoint] | None = (
+            analysis.drained(self.points, self.resumed.mono, self.envelope, self.steady)
+            if self.resumed and self.envelope else None
+        )
+        self.peak = (
+            analysis.peak(analysis.window(self.points, self.paused.mono, self.run[0].mono if self.run else None))
+            if self.paused else None
+        )
+        self.failed_before = analysis.last_failed_at_or_before(self.points, self.paused.mono) if self.paused else None
+        self.failed_after = analysis.last_failed(self.points) if self.paused else None
+
+    @property
+    def pause_seconds(self) -> float | None:
+        if self.paused and self.resumed:
+            return self.resumed.mono - self.paused.mono
+        return None
+
+    @property
+    def drain_seconds(self) -> float | None:
+        if self.run and self.resumed:
+            return self.run[0].mono - self.resumed.mono
+        return None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.peak is None or self.baseline is None or self.peak.backlog is None:
+            return None
+        return analysis.peak_ratio(self.peak.backlog, self.baseline.median)
+
+    def writes_during_pause(self) -> int | None:
+        if not (self.paused and self.resumed):
+            return None
+        field = str(setting(self.ctx, "worker_replay_id_field"))
+        return len(acknowledged_between(self.write_samples, field, self.paused.mono, self.resumed.mono))
+
+
+def _figures(facts: ReplayFacts, ctx: BundleContext) -> list[Figure]:
+    thresholds = ctx.thresholds
+    figures = [
+        Figure.judged("pause_seconds", "Pause duration", facts.pause_seconds,
+                      source="worker_paused -> worker_resumed"),
+        Figure(name="baseline_backlog", label="Normal baseline backlog (median)",
+               value=count(facts.baseline.median) if facts.baseline else None,
+               verdict="info" if facts.baseline else "missing",
+               source="median of the backlog samples between baseline_started and baseline_finished"),
+        Figure(name="peak_backlog", label="Peak backlog", value=count(facts.peak.backlog) if facts.peak else None,
+               verdict="info" if facts.peak else "missing",
+               source="highest backlog sample from worker_paused to the drain point"),
+    ]
+    ratio = facts.ratio
+    if ratio is None and facts.baseline is not None and facts.baseline.median == 0 and facts.peak is not None:
+        figures.append(Figure(
+            name="backlog_peak_ratio", label="Backlog peak / baseline", value=None, unit="ratio",
+            threshold=thresholds.get("backlog_peak_ratio"), verdict="info",
+            source=f"baseline backlog is 0, so the ratio is undefined; the absolute peak is {count(facts.peak.backlog)}",
+        ))
+    else:
+        figures.append(Figure.judged(
+            "backlog_peak_ratio", "Backlog peak / baseline", round(ratio, 3) if ratio is not None else None,
+            unit="ratio", threshold=thresholds.get("backlog_peak_ratio"), source="peak_backlog / baseline_backlog",
+        ))
+    drain = facts.drain_seconds
+    figures.append(Figure.judged(
+        "drain_seconds", "Drain time after resume", round(drain, 3) if drain is not None else None,
+        threshold=thresholds.get("drain_seconds"),
+        source=(f"worker_resumed -> first of {facts.steady} consecutive samples inside the envelope "
+                f"({facts.envelope.describe() if facts.envelope else 'no baseline'})"),
+    ))
+    figures += [
+        Figure(name="failed_before", label="Failed events before the pause",
+               value=count(facts.failed_before.failed) if facts.failed_before else None,
+               verdict="info" if facts.failed_before else "missing",
+               source="failed count of the last sample at or before worker_paused"),
+        Figure(name="failed_after", label="Failed events after recovery",
+               value=count(facts.failed_after.failed) if facts.failed_after else None,
+               verdict="info" if facts.failed_after else "missing",
+               source="failed count of the last sample of the scenario"),
+        Figure(name="writes_during_pause", label="Writes acknowledged during the pause",
+               value=facts.writes_during_pause(), verdict="info",
+               source="write traffic records acknowledged between worker_paused and worker_resumed"),
+    ]
+    proof = next((item for item in ctx.scenario_checks(SCENARIO) if item.name == "replay_proof"), None)
+    observed = proof.observed if proof and isinstance(proof.observed, dict) else {}
+    figures.append(Figure(
+        name="replay_proof", label="Replay proof (processed/checked)",
+        value=f"{observed.get('processed', 0)}/{observed.get('checked', 0)}" if proof else None,
+        # judged by the replay_proof check itself; the figure only shows the counts
+        verdict="info" if proof else "missing",
+        source="replay_proof check (records/" + RECORD_FILE + ")",
+    ))
+    gates = ctx.scenario_gates(SCENARIO)
+    if gates:
+        passed = sum(1 for gate in gates if gate.passed)
+        figures.append(Figure(
+            name="post_recovery_gates", label="Post-recovery gates passed", value=f"{passed}/{len(gates)}",
+            verdict="info", source="gate events of the scenario (each one is a check)",
+        ))
+    return figures
+
+
+def _failed_check(facts: ReplayFacts) -> Check | None:
+    if facts.paused is None:
+        return None
+    before = facts.failed_before.failed if facts.failed_before else None
+    after = facts.failed_after.failed if facts.failed_after else None
+    if before is None or after is None:
+        return Check(name="failed_events_not_grown", label="Failed events before vs after", passed=False,
+                     observed={"before": count(before), "after": count(after)}, expected="after <= before",
+                     detail="the failed-events count could not be read before and after the pause")
+    grew = after > before
+    return Check(
+        name="failed_events_not_grown", label="Failed events before vs after", passed=not grew,
+        observed={"before": count(before), "after": count(after)}, expected="after <= before",
+        detail=(f"failed events grew from {count(before)} to {count(after)}: the worker dead-lettered work during the drill"
+                if grew else f"failed events {count(before)} before, {count(after)} after"),
+    )
+
+
+def _execution(facts: ReplayFacts, ctx: BundleContext) -> list[str]:
+    lines = []
+    if facts.pause_seconds is not None:
+        text = (f"Worker paused for `{format_duration(facts.pause_seconds)}` under controlled write traffic "
+                f"(`{float(setting(ctx, 'worker_replay_write_rate')):g}` writes/s through the load balancer, "
+                f"{facts.writes_during_pause()} acknowledged during the pause)")
+        if facts.cap is not None:
+            text += f"; resumed early: the backlog passed the cap of {count(setting(ctx, 'worker_replay_backlog_cap'))}"
+        lines.append(text + ".")
+    elif facts.paused is not None:
+        lines.append("Worker paused under controlled write traffic; the resume was not recorded.")
+    if facts.peak is not None and facts.baseline is not None:
+        ratio = facts.ratio
+        if ratio is not None:
+            lines.append(f"Backlog peaked at `{_ratio_text(ratio)}` normal baseline "
+                         f"(peak {count(facts.peak.backlog)}, baseline {count(facts.baseline.median)}).")
+        else:
+            lines.append(f"Backlog peaked at `{count(facts.peak.backlog)}` (normal baseline 0, so no ratio: "
+                         "the absolute peak is reported).")
+    if facts.drain_seconds is not None:
+        lines.append(f"Worker resumed and backlog drained in `{format_duration(facts.drain_seconds)}` "
+                     f"({facts.steady} consecutive samples inside the steady-state envelope: "
+                     f"{facts.envelope.describe() if facts.envelope else 'n/a'}).")
+    elif facts.drain_timeout is not None:
+        timeout = float(setting(ctx, "worker_replay_drain_timeout_seconds"))
+        lines.append(f"Worker resumed; the backlog did not drain within `{format_duration(timeout)}`.")
+    elif facts.resumed is not None:
+        lines.append("Worker resume requested; the drain was not measured (the scenario stopped before it, see why).")
+    gates = ctx.scenario_gates(SCENARIO)
+    if gates:
+        commands = ", ".join(f"`{gate.command}`" for gate in gates)
+        if all(gate.passed for gate in gates):
+            lines.append(f"Post-recovery gates passed: {commands}")
+        else:
+            failed = ", ".join(f"`{gate.command}` (exit code {gate.rc})" for gate in gates if not gate.passed)
+            lines.append(f"Post-recovery gates failed: {failed}")
+    proof = next((item for item in ctx.scenario_checks(SCENARIO) if item.name == "replay_proof"), None)
+    if proof is not None:
+        lines.append(f"Replay proof: {proof.detail}.")
+    if facts.failed_before is not None and facts.failed_after is not None:
+        lines.append(f"Failed events: `{count(facts.failed_before.failed)}` before the pause, "
+                     f"`{count(facts.failed_after.failed)}` after recovery.")
+    return lines
+
+
+def _details(facts: ReplayFacts, ctx: BundleContext) -> dict[str, Any]:
+    writes = facts.write_samples
+    return {
+        "backlog_source": setting(ctx, "worker_replay_backlog_source"),
+        "sample_interval_seconds": setting(ctx, "worker_replay_sample_interval_seconds"),
+        "backlog_samples": len(facts.points),
+        "unreadable_backlog_samples": sum(1 for point in facts.points if not point.ok),
+        "baseline": facts.baseline.__dict__ if facts.baseline else None,
+        "envelope": {"upper": facts.envelope.upper, "rule": facts.envelope.describe(), "steady_samples": facts.steady}
+        if facts.envelope else None,
+        "peak_at": facts.peak.ts if facts.peak else None,
+        "drained_samples": [{"ts": point.ts, "backlog": count(point.backlog)} for point in facts.run or []],
+        "backlog_cap": setting(ctx, "worker_replay_backlog_cap"),
+        "backlog_cap_reached": facts.cap is not None,
+        "writes_sent": len(writes),
+        "writes_acknowledged": sum(1 for item in writes if item.get("ok")),
+        "write_errors": sum(1 for item in writes if not item.get("ok")),
+    }
+
+
+def summarize(ctx: BundleContext) -> ScenarioSummary:
+    facts = ReplayFacts(ctx)
+    figures = _figures(facts, ctx)
+    checks = [check for check in [_failed_check(facts)] if check is not None]
+    reasons = []
+    if facts.drain_timeout is not None and facts.run is None:
+        reasons.append(str(facts.drain_timeout.data.get("reason") or "the backlog did not drain within the drain timeout"))
+    evidence = [f"samples/{BACKLOG_SAMPLES}.jsonl", f"samples/{WRITE_SAMPLES}.jsonl"]
+    if facts.points:
+        write_plot(ctx, facts)
+        evidence.append(PLOT_FILE)
+    if (ctx.bundle.records / RECORD_FILE).exists():
+        evidence.append(f"records/{RECORD_FILE}")
+    return base_summarize(
+        ctx, SCENARIO,
+        figures=figures,
+        execution=_execution(facts, ctx),
+        timeline_entries=timeline(ctx, SCENARIO, TIMELINE),
+        details=_details(facts, ctx),
+        extra_checks=checks,
+        extra_reasons=reasons,
+        evidence=evidence,
+    )

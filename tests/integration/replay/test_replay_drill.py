@@ -1,0 +1,429 @@
+"""Scenario C against the real sandbox: `hadrill run --scenario replay`, checked by the test's own
+observer of the outbox (a separate connection polling the backlog every 50 ms).
+
+1. The backlog grows during the pause and drains after the resume; every figure agrees with the
+   recorded samples, and the drain time agrees with the observer within one sample interval.
+   (sql backlog source, HTTP read-back proof: the sandbox inventory as it is)
+2. A poison event inserted while the worker is paused is dead-lettered: the scenario fails on
+   "failed events grew". (prometheus backlog source, SQL proof, the hard cap ends the pause,
+   the `command` platform adapter)
+3. A worker whose start fails (its release link points at a release that is not installed)
+   fails the scenario with a clear reason within the drain timeout, and the role still tries to
+   resume it. (command backlog source)
+
+Every test leaves the sandbox serving: worker running on its release, poison rows deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from hadrill.events import read_lines
+from hadrill.journal import open_entries
+from tests.support.wait import wait_until
+
+REPO = Path(__file__).resolve().parents[3]
+BIN = REPO / ".venv" / "bin"
+DRILL_TIMEOUT = 480
+OBSERVER_INTERVAL = 0.05
+WORKER = "worker-1"  # the sandbox's worker host (and its supervisord program)
+COUNTS = "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed') FROM outbox"
+
+# The platform adapter `command` driving the sandbox's supervisord, as a real inventory would
+# drive systemd or Kubernetes; set for every host, templated with each host's own variables.
+COMMAND_ADAPTER = {
+    "platform_adapter": "command",
+    "platform_stop_command": "{{ supervisor_ctl }} stop {{ supervisor_program }}",
+    "platform_start_command": "{{ supervisor_ctl }} start {{ supervisor_program }}",
+    "platform_status_command": "{{ supervisor_ctl }} status {{ supervisor_program }} | grep -q RUNNING",
+    "platform_release_present_command": "test -d {{ release_root }}/{release}",
+}
+
+pytestmark = pytest.mark.integration
+
+
+# --- running a drill ------------------------------------------------------------------------
+
+def env_for(evidence_root: Path) -> dict[str, str]:
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "HADRILL_EVIDENCE_ROOT": str(evidence_root),
+           "ANSIBLE_NOCOLOR": "1"}
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+@dataclass
+class Drill:
+    evidence_root: Path
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait(self) -> int:
+        try:
+            return self.process.wait(timeout=DRILL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
+            raise
+
+    @property
+    def bundle(self) -> Path:
+        found = sorted(path for path in self.evidence_root.glob("ha_drill_*") if path.is_dir())
+        assert len(found) == 1, found
+        return found[0]
+
+    def events(self) -> list[dict[str, Any]]:
+        bundles = sorted(path for path in self.evidence_root.glob("ha_drill_*") if path.is_dir())
+        return list(read_lines(bundles[0] / "events.jsonl")) if bundles else []
+
+    def marker(self, name: str) -> dict[str, Any] | None:
+        return next((item for item in self.events() if item.get("event") == "marker" and item.get("name") == name
+                     and item.get("scenario") == "replay"), None)
+
+    def wait_marker(self, name: str, timeout: float = 240) -> dict[str, Any]:
+        def seen() -> dict[str, Any] | None:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the drill ended before {name}:\n{self.output[-3000:]}")
+            return self.marker(name)
+
+        return wait_until(seen, timeout=timeout, interval=0.1, what=f"marker {name}")
+
+    def summary(self) -> dict[str, Any]:
+        return json.loads((self.bundle / "summary.json").read_text())
+
+    def setting(self, name: str) -> Any:
+        """A worker_replay_* value as the drill validated it (drill.json)."""
+        drill = json.loads((self.bundle / "drill.json").read_text())
+        return drill["config"]["scenarios"]["replay"][name]
+
+
+def start_drill(sandbox, workdir: Path, *extra: str) -> Drill:
+    evidence_root = workdir / "evidence"
+    evidence_root.mkdir()
+    # Output to a file, not a pipe: nobody reads a pipe while the test waits, and a full pipe
+    # would block the drill.
+    log = workdir / "drill.log"
+    with log.open("w") as handle:
+        process = subprocess.Popen(
+            [str(BIN / "hadrill"), "run", *sandbox.inventory_args, "--scenario", "replay", "--evidence-root",
+             str(evidence_root), *extra],
+            cwd=REPO, env=env_for(evidence_root), stdout=handle, stderr=subprocess.STDOUT, text=True,
+        )
+    return Drill(evidence_root, process, log)
+
+
+def extra_vars(**values: Any) -> list[str]:
+    # The archive check of the preconditions (a forced WAL switch) is not what these tests are about.
+    return ["-e", json.dumps({"preconditions_check_archive": False, **values})]
+
+
+# --- the independent observer ---------------------------------------------------------------
+
+@dataclass
+class Observer:
+    """Polls the outbox counts on its own connection; (monotonic time after the read, pending, failed)."""
+
+    dsn: str
+    readings: list[tuple[float, int, int]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> "Observer":
+        def run() -> None:
+            deadline = time.monotonic() + DRILL_TIMEOUT
+            with psycopg.connect(self.dsn, autocommit=True) as connection:
+                while not self._stop.is_set() and time.monotonic() < deadline:
+                    pending, failed = connection.execute(COUNTS).fetchone()
+                    self.readings.append((time.monotonic(), int(pending), int(failed)))
+                    self._stop.wait(OBSERVER_INTERVAL)
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        assert self._thread is not None
+        self._thread.join(timeout=10)
+
+    def drained_at(self, resumed: float, upper: float, steady: int, interval: float) -> float | None:
+        """First reading after the resume inside the envelope that stays inside for K-1 sample intervals."""
+        span = (steady - 1) * interval
+        for moment, pending, _ in self.readings:
+            if moment < resumed or pending > upper:
+                continue
+            if all(other <= upper for when, other, _ in self.readings if moment <= when <= moment + span):
+                return moment
+        return None
+
+
+# --- sandbox hygiene ------------------------------------------------------------------------
+
+def worker_link(sandbox) -> Path:
+    return sandbox.root / "hosts" / WORKER / "current"
+
+
+def point_link(link: Path, target: Path) -> None:
+    temporary = link.with_name(link.name + ".replay-test")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target)
+    os.replace(temporary, link)
+
+
+def leave_serving(sandbox, release_target: Path | None = None) -> None:
+    """Worker on its release and RUNNING, backlog drained (bounded waits)."""
+    if release_target is not None and os.readlink(worker_link(sandbox)) != str(release_target):
+        point_link(worker_link(sandbox), release_target)
+
+    program = sandbox.worker_program
+
+    def running() -> bool:
+        state = sandbox.program_states().get(program)
+        if state == "BACKOFF":  # waiting for its next retry: start it now instead
+            sandbox.supervisorctl("stop", program)
+            state = "STOPPED"
+        if state in {"FATAL", "STOPPED", "EXITED"}:
+            sandbox.supervisorctl("start", program)
+        return state == "RUNNING"
+
+    wait_until(running, timeout=90, interval=0.5, what=f"{program} RUNNING")
+
+    def drained() -> bool:
+        with psycopg.connect(sandbox.db_admin_dsn, autocommit=True) as connection:
+            return connection.execute(COUNTS).fetchone()[0] <= 5
+
+    wait_until(drained, timeout=60, interval=0.5, what="the outbox backlog to drain")
+
+
+def replay_markers(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for item in events:
+        if item.get("event") == "marker" and item.get("scenario") == "replay":
+            found.setdefault(item["name"], item)
+    return found
+
+
+def figures_of(summary: dict[str, Any]) -> dict[str, Any]:
+    return {item["name"]: item for item in summary["scenarios"]["replay"]["figures"]}
+
+
+# --- 1. the backlog grows and drains; the figures agree with the samples and the observer -------
+
+def test_replay_backlog_grows_drains_and_figures_match_the_samples(sandbox, tmp_path):
+    try:
+        with Observer(sandbox.db_admin_dsn) as observer:
+            drill = start_drill(sandbox, tmp_path)
+            rc = drill.wait()
+        assert rc == 0, drill.output[-4000:]
+        summary = drill.summary()
+        replay = summary["scenarios"]["replay"]
+        assert summary["result"] == "pass" and replay["outcome"] == "pass", replay["reasons"]
+        bundle = drill.bundle
+        markers = replay_markers(list(read_lines(bundle / "events.jsonl")))
+        for name in ("scenario_started", "traffic_started", "backlog_sampler_started", "baseline_started",
+                     "baseline_finished", "worker_paused", "worker_resumed", "drained", "replay_verified",
+                     "gates_finished", "traffic_stopped", "scenario_finished"):
+            assert name in markers, name
+        assert [markers[name]["mono"] for name in ("worker_paused", "worker_resumed", "drained", "scenario_finished")] \
+            == sorted(markers[name]["mono"] for name in ("worker_paused", "worker_resumed", "drained", "scenario_finished"))
+
+        # Recompute every figure from the recorded samples, with the test's own code.
+        samples = list(read_lines(bundle / "samples" / "replay_backlog.jsonl"))
+        writes = list(read_lines(bundle / "samples" / "replay_writes.jsonl"))
+        assert samples and all(item["source"] == "sql" and item["ok"] for item in samples)
+        paused, resumed = markers["worker_paused"]["mono"], markers["worker_resumed"]["mono"]
+        interval = drill.setting("worker_replay_sample_interval_seconds")
+        steady = drill.setting("worker_replay_steady_samples")
+        rate = drill.setting("worker_replay_write_rate")
+        ratio, absolute = drill.setting("worker_replay_envelope_ratio"), drill.setting("worker_replay_envelope_absolute")
+        base = statistics.median(item["backlog"] for item in samples
+                                 if markers["baseline_started"]["mono"] <= item["mono"] <= markers["baseline_finished"]["mono"])
+        upper = max(bound for bound in (ratio * base if ratio is not None else None, absolute) if bound is not None)
+        after = [item for item in samples if item["mono"] >= resumed]
+        first_steady = next(index for index in range(len(after))
+                            if all(item["backlog"] <= upper for item in after[index:index + steady])
+                            and len(after[index:index + steady]) == steady)
+        drain = after[first_steady]["mono"] - resumed
+        peak = max(item["backlog"] for item in samples if paused <= item["mono"] <= after[first_steady]["mono"])
+        before_failed = [item["failed"] for item in samples if item["mono"] <= paused][-1]
+        during_pause = [item for item in writes if item["ok"] and paused <= item["mono"] <= resumed]
+
+        figures = figures_of(summary)
+        assert figures["pause_seconds"]["value"] == pytest.approx(resumed - paused)
+        assert figures["baseline_backlog"]["value"] == pytest.approx(base)
+        assert figures["peak_backlog"]["value"] == pytest.approx(peak)
+        if base > 0:
+            assert figures["backlog_peak_ratio"]["value"] == pytest.approx(peak / base, rel=1e-3)
+        else:
+            assert figures["backlog_peak_ratio"]["verdict"] == "info"
+        assert figures["drain_seconds"]["value"] == pytest.approx(drain, abs=1e-3)
+        assert figures["failed_before"]["value"] == before_failed == figures["failed_after"]["value"] == samples[-1]["failed"]
+        assert figures["writes_during_pause"]["value"] == len(during_pause)
+
+        # The backlog grew during the pause (by the writes acknowledged in it) and drained after.
+        assert len(during_pause) >= 0.5 * rate * drill.setting("worker_replay_pause_seconds"), len(during_pause)
+        assert peak >= 0.8 * len(during_pause), (peak, len(during_pause))
+        assert all(item["backlog"] <= upper for item in samples[-steady:])
+        observed_peak = max(pending for moment, pending, _ in observer.readings if paused <= moment <= resumed + 5)
+        assert observed_peak >= 0.8 * len(during_pause), observed_peak
+
+        # The drain time agrees with the independent observer within one sample interval.
+        observed = observer.drained_at(resumed, upper, steady, interval)
+        assert observed is not None, "the observer never saw the backlog drain"
+        difference = figures["drain_seconds"]["value"] - (observed - resumed)
+        print(f"\ndrain: reported {figures['drain_seconds']['value']:.3f}s, observer {observed - resumed:.3f}s, "
+              f"difference {difference:+.3f}s (sample interval {interval}s); peak {peak}, baseline {base}")
+        assert abs(difference) <= interval + OBSERVER_INTERVAL
+
+        # The replay proof checked every write acknowledged during the pause.
+        proof = next(item for item in replay["checks"] if item["name"] == "replay_proof")
+        assert proof["passed"] and proof["observed"]["checked"] == len(during_pause) == proof["observed"]["processed"]
+        record = json.loads((bundle / "records" / "replay_proof.json").read_text())
+        assert sorted(record["checked_ids"]) == sorted(item["captured"]["id"] for item in during_pause)
+        assert {gate["name"] for gate in replay["checks"] if gate["name"].startswith("gate:")} == \
+            {"gate:health-gate", "gate:consistency-check-cross-tenant"}
+
+        report = (bundle / "report.md").read_text()
+        assert "Worker paused for `" in report and "under controlled write traffic" in report
+        assert "Worker resumed and backlog drained in `" in report and "Post-recovery gates passed: `" in report
+        svg = (bundle / "plots" / "replay.svg").read_text()
+        assert all(label in svg for label in ("paused", "resumed", "drained"))
+
+        # Safety: nothing left open, no secret in the bundle, the bundle verifies.
+        assert open_entries(bundle) == []
+        secrets = [sandbox.facts["db"]["password"], *sandbox.api_keys.values()]
+        for path in bundle.rglob("*"):
+            if path.is_file():
+                text = path.read_text(errors="replace")
+                assert not any(secret in text for secret in secrets), path
+        verified = subprocess.run([str(BIN / "hadrill"), "verify", str(bundle)], capture_output=True, text=True,
+                                  env=env_for(tmp_path), timeout=60)
+        assert verified.returncode == 0, verified.stderr
+        assert sandbox.program_states()[sandbox.worker_program] == "RUNNING"
+    finally:
+        leave_serving(sandbox)
+
+
+# --- 2. a poison event dead-lettered during the drill fails it on "failed events grew" --------
+
+def test_replay_poison_event_fails_on_failed_events_grew(sandbox, tmp_path):
+    poison_id: list[int] = []
+    try:
+        with psycopg.connect(sandbox.db_admin_dsn, autocommit=True) as connection:
+            missing = connection.execute("SELECT coalesce(max(id), 0) + 1000000000 FROM memories").fetchone()[0]
+        drill = start_drill(sandbox, tmp_path, *extra_vars(
+            worker_replay_backlog_source="prometheus", worker_replay_proof_method="sql",
+            # The hard cap ends the 60 s pause after about 3 s of writes.
+            worker_replay_baseline_seconds=2, worker_replay_pause_seconds=60, worker_replay_backlog_cap=30,
+            # The command platform adapter, with the inventory's commands (templated per host).
+            **COMMAND_ADAPTER,
+        ))
+        try:
+            drill.wait_marker("worker_paused")
+            with psycopg.connect(sandbox.db_admin_dsn, autocommit=True) as connection:
+                # An event whose memory does not exist: the worker retries it, then dead-letters it.
+                poison_id.append(connection.execute(
+                    "INSERT INTO outbox (memory_id, tenant, event_type, payload) "
+                    "VALUES (%s, 'default', 'memory.written', %s) RETURNING id",
+                    (missing, json.dumps({"memory_id": missing})),
+                ).fetchone()[0])
+        finally:
+            rc = drill.wait()
+        assert rc == 1, drill.output[-4000:]
+        summary = drill.summary()
+        replay = summary["scenarios"]["replay"]
+        assert replay["outcome"] == "fail"
+        assert any("failed events grew" in reason for reason in replay["reasons"]), replay["reasons"]
+        # The scenario ran to its end: the dead letter is a finding, not a crash of the drill.
+        markers = replay_markers(list(read_lines(drill.bundle / "events.jsonl")))
+        assert {"drained", "gates_finished", "scenario_finished"} <= set(markers) and "scenario_failed" not in markers
+        gate = next(item for item in replay["checks"] if item["name"] == "gate:health-gate")
+        assert not gate["passed"]  # --strict-warnings: a failed event is a warning
+        figures = figures_of(summary)
+        assert figures["failed_after"]["value"] == figures["failed_before"]["value"] + 1
+        with psycopg.connect(sandbox.db_admin_dsn, autocommit=True) as connection:
+            status = connection.execute("SELECT status FROM outbox WHERE id = %s", (poison_id[0],)).fetchone()[0]
+        assert status == "failed"
+        report = (drill.bundle / "report.md").read_text()
+        assert "failed events grew" in report
+        # The work the drill itself wrote was replayed (SQL read-back) and measured from the gauge.
+        proof = next(item for item in replay["checks"] if item["name"] == "replay_proof")
+        assert proof["passed"] and proof["observed"]["checked"] > 0, proof
+        samples = list(read_lines(drill.bundle / "samples" / "replay_backlog.jsonl"))
+        assert samples and all(item["source"] == "prometheus" for item in samples)
+        assert figures["drain_seconds"]["verdict"] == "pass"
+        # Resumed early at the cap: the first sample above 30 ended the pause.
+        cap = markers["backlog_cap_reached"]
+        assert cap["data"]["sample"]["backlog"] > 30 and markers["worker_resumed"]["data"]["why"] == "backlog cap reached"
+        first_above = next(item for item in samples if item["mono"] >= markers["worker_paused"]["mono"] and item["backlog"] > 30)
+        assert cap["data"]["sample"]["mono"] == pytest.approx(first_above["mono"])
+        assert figures["pause_seconds"]["value"] < 30 and figures["peak_backlog"]["value"] > 30
+        assert "resumed early: the backlog passed the cap of 30" in replay["execution"][0]
+        # Paused and resumed through the command adapter.
+        tasks = [item["task"] for item in read_lines(drill.bundle / "events.jsonl") if item.get("event") == "task"]
+        assert any("Run the inventory's stop, start or deploy command on worker-1" in task for task in tasks), tasks[-40:]
+    finally:
+        if poison_id:
+            with psycopg.connect(sandbox.db_admin_dsn, autocommit=True) as connection:
+                connection.execute("DELETE FROM outbox WHERE id = %s", (poison_id[0],))
+        leave_serving(sandbox)
+
+
+# --- 3. a worker that does not come back fails the scenario within the drain timeout ---------
+
+def test_replay_worker_that_does_not_start_fails_with_a_clear_reason(sandbox, tmp_path):
+    link = worker_link(sandbox)
+    original = Path(os.readlink(link))
+    # A release that is not installed: supervisord cannot even enter the release directory, so
+    # every start fails at once whatever the machine's load (a release that exits at startup,
+    # such as v0.1.5 against schema 3, can outlive startsecs on a busy machine and look RUNNING).
+    broken = sandbox.release_dir("v0.0.0-not-installed")
+    assert not broken.exists() and original != broken
+    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+    count = "{psql} -XAtq -d '{dsn}' -c \"SELECT count(*) FROM outbox WHERE status = '{status}'\""
+    try:
+        drill = start_drill(sandbox, tmp_path, *extra_vars(
+            worker_replay_backlog_source="command",
+            worker_replay_backlog_command=count.format(psql=psql, dsn=sandbox.db_admin_dsn, status="pending"),
+            worker_replay_failed_command=count.format(psql=psql, dsn=sandbox.db_admin_dsn, status="failed"),
+            worker_replay_baseline_seconds=2, worker_replay_pause_seconds=5,
+        ))
+        try:
+            drill.wait_marker("worker_paused")
+            point_link(link, broken)
+        finally:
+            rc = drill.wait()
+        assert rc == 1, drill.output[-4000:]
+        summary = drill.summary()
+        replay = summary["scenarios"]["replay"]
+        assert replay["outcome"] == "fail"
+        reason = next(reason for reason in replay["reasons"] if "did not come back" in reason)
+        assert WORKER in reason and any(state in reason for state in ("BACKOFF", "FATAL", "STARTING", "EXITED"))
+        markers = replay_markers(list(read_lines(drill.bundle / "events.jsonl")))
+        assert markers["scenario_failed"]["mono"] - markers["worker_resumed"]["mono"] <= \
+            drill.setting("worker_replay_drain_timeout_seconds")
+        # The always section tried again, recorded that it could not, and left the undo open.
+        assert markers["worker_resume_failed"]["data"]["worker"] == WORKER
+        assert [entry.id for entry in open_entries(drill.bundle)] == [f"replay-pause-{WORKER}"]
+        assert "scenario_finished" not in markers and "traffic_stopped" in markers
+        samples = list(read_lines(drill.bundle / "samples" / "replay_backlog.jsonl"))
+        assert samples and all(item["source"] == "command" and item["ok"] for item in samples)
+        drill_json = (drill.bundle / "drill.json").read_text()
+        assert sandbox.facts["db"]["password"] not in drill_json and "REDACTED" in drill_json
+    finally:
+        leave_serving(sandbox, original)
