@@ -210,5 +210,14 @@ def _cross_checks(config: DrillConfig, groups: Mapping[str, list[str]]) -> None:
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         problems.append(f"validation_gates_commands: gate names must be unique, repeated: {duplicates}")
+    for model in config.scenarios.values():
+        # A scenario model may check what only the inventory's groups reveal (e.g. host names).
+        cross_check = getattr(model, "cross_check", None)
+        if callable(cross_check):
+            problems.extend(cross_check(groups))
+        # ... or what the validated host settings reveal (e.g. what a restore method needs).
+        cross_check_hosts = getattr(model, "cross_check_hosts", None)
+        if callable(cross_check_hosts):
+            problems.extend(cross_check_hosts(config))
     if problems:
         raise ConfigError(problems)

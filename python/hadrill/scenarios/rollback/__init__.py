@@ -1,0 +1,1 @@
+"""Scenario B, API rollback: configuration, traffic analysis, abort rule, startup contract, figures."""

@@ -1,0 +1,155 @@
+"""Helpers of the rollback integration tests: the drill run, an independent request log, and
+putting the sandbox back on its current release."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hadrill.events import read_lines
+from tests.integration.conftest import REPO, VENV_BIN, ansible_env, run_playbook
+from tests.support.http import request
+
+RESTORE_PLAYBOOK = Path(__file__).resolve().parent / "restore_current_release.yml"
+DRILL_TIMEOUT = 600
+# Tests never judge wall-clock speed: the drills of the tests keep only the thresholds that do not
+# depend on how loaded the machine is (rollback_seconds does; recovery is measured from traffic).
+TEST_THRESHOLDS = '{"drill_thresholds": {"error_rate_recovery_seconds": 30}}'
+
+
+@dataclass
+class DrillRun:
+    returncode: int
+    output: str
+    bundle: Path
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return json.loads((self.bundle / "summary.json").read_text())
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The rollback section of the configuration the drill validated (drill.json)."""
+        return json.loads((self.bundle / "drill.json").read_text())["config"]["scenarios"]["rollback"]
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        return self.summary["scenarios"]["rollback"]
+
+    def figure(self, name: str) -> Any:
+        return next(item for item in self.scenario["figures"] if item["name"] == name)
+
+    def markers(self, name: str | None = None) -> list[dict[str, Any]]:
+        return [item for item in read_lines(self.bundle / "events.jsonl")
+                if item.get("event") == "marker" and item.get("scenario") == "rollback"
+                and (name is None or item["name"] == name)]
+
+    def marker(self, name: str) -> dict[str, Any]:
+        found = self.markers(name)
+        assert found, f"no marker {name} in {self.bundle}"
+        return found[0]
+
+    def checks(self, name: str) -> list[dict[str, Any]]:
+        return [item for item in read_lines(self.bundle / "events.jsonl")
+                if item.get("event") == "check" and item.get("name") == name]
+
+
+def run_drill(sandbox, evidence_root: Path, *extra_vars: str) -> DrillRun:
+    env = {**ansible_env(), "HADRILL_EVIDENCE_ROOT": str(evidence_root)}
+    args = [str(VENV_BIN / "hadrill"), "run", *sandbox.inventory_args, "--scenario", "rollback",
+            "--owner", "rollback-it", "-e", TEST_THRESHOLDS]
+    for item in extra_vars:
+        args += ["-e", item]
+    proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=DRILL_TIMEOUT)
+    bundles = sorted(path for path in evidence_root.glob("ha_drill_*") if path.is_dir())
+    assert len(bundles) == 1, f"expected one bundle in {evidence_root}: {bundles}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+    return DrillRun(proc.returncode, proc.stdout + proc.stderr, bundles[0])
+
+
+@dataclass
+class Entry:
+    sent: float  # monotonic, the same clock as the drill's markers (CLOCK_MONOTONIC is system wide)
+    done: float
+    status: int | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (200, 201)
+
+
+@dataclass
+class IndependentLog:
+    """The test's own request log: the inventory's verify write through the load balancer, ~10/s,
+    sent by the test process itself (not by hadrill's probe)."""
+
+    sandbox: Any
+    interval: float = 0.1
+    entries: list[Entry] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def _loop(self) -> None:
+        spec = self.sandbox.facts["verify"]["write"]
+        headers = self.sandbox.facts["verify"]["headers"]
+        url = f"{self.sandbox.lb_url}{spec['path']}"
+        seq = 0
+        started = time.monotonic()
+        while not self._stop.is_set():
+            seq += 1
+            body = json.loads(json.dumps(spec["body"]).replace("@@TOKEN@@", f"rollback-it-{os.getpid()}-{seq}"))
+            sent = time.monotonic()
+            try:
+                status: int | None = request(spec["method"], url, body, headers=headers, timeout=5).status
+            except OSError:
+                status = None
+            self.entries.append(Entry(sent, time.monotonic(), status))
+            self._stop.wait(max(0.0, started + seq * self.interval - time.monotonic()))
+
+    def __enter__(self) -> "IndependentLog":
+        self._thread = threading.Thread(target=self._loop, name="independent-log", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        assert self._thread is not None
+        self._thread.join(timeout=15)
+
+    def failures(self) -> list[Entry]:
+        return [entry for entry in self.entries if not entry.ok]
+
+
+def api_releases(sandbox) -> dict[str, str]:
+    """host -> release its link points at (the sandbox's supervisor adapter)."""
+    return {host: (sandbox.root / "hosts" / host / "current").resolve().name for host in sandbox.api_urls}
+
+
+def all_backends_up(sandbox) -> bool:
+    """HAProxy's view, through the sandbox's admin helper."""
+    proc = subprocess.run(
+        [str(sandbox.root / "bin" / "sandbox-haproxy-admin"), sandbox.facts["haproxy_admin_socket"],
+         "--servers", sandbox.facts["haproxy_backend"]],
+        capture_output=True, text=True, timeout=30,
+    )
+    if proc.returncode != 0:
+        return False
+    view = json.loads(proc.stdout)
+    return view["total"] > 0 and view["up"] == view["total"]
+
+
+def restore_current_release(sandbox) -> None:
+    current = sandbox.facts["current_release"]
+    if all(release == current for release in api_releases(sandbox).values()) and sandbox.healthy() \
+            and all_backends_up(sandbox):
+        return
+    run = run_playbook(RESTORE_PLAYBOOK, timeout=300)
+    assert run.returncode == 0, f"putting the replicas back on the current release failed:\n{run.tail()}"
+    from tests.support.wait import wait_until
+
+    wait_until(sandbox.healthy, timeout=60, interval=0.5, what="the sandbox to be healthy")

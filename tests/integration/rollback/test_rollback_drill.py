@@ -1,0 +1,143 @@
+"""Scenario B against the real sandbox (supervisord, HAProxy, PostgreSQL), through `hadrill run`.
+
+Each drill runs beside the test's own request log (IndependentLog): the figures the drill
+computes from its probe are checked against what the test saw itself. Every test puts the
+replicas back on the sandbox's current release afterwards (the drill leaves them on the
+known-good release)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.integration.rollback.rollback_support import IndependentLog, all_backends_up, api_releases, run_drill
+
+pytestmark = pytest.mark.integration
+
+# Extra vars putting every sandbox program on the `command` platform adapter, with inventory commands
+# doing what the supervisor adapter does (release link + supervisorctl), templated per host.
+COMMAND_ADAPTER = Path(__file__).resolve().parent / "command_adapter.json"
+
+
+def order(run, *names: str) -> list[float]:
+    monos = [run.marker(name)["mono"] for name in names]
+    assert monos == sorted(monos), list(zip(names, monos))
+    return monos
+
+
+def switch_windows(run) -> list[tuple[str, str, float, float]]:
+    windows, open_ = [], {}
+    for marker in run.markers():
+        host = marker["data"].get("host")
+        if marker["name"] == "host_drain_started":
+            open_[host] = marker
+        elif marker["name"] == "host_enabled" and host in open_:
+            started = open_.pop(host)
+            windows.append((host, started["data"]["phase"], started["mono"], marker["mono"]))
+    return windows
+
+
+def test_regressing_candidate_fires_the_abort_and_recovery_matches_the_independent_log(
+        leaves_sandbox_serving, tmp_path):
+    sandbox = leaves_sandbox_serving
+    with IndependentLog(sandbox) as own:
+        run = run_drill(sandbox, tmp_path)
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.scenario["outcome"] == "pass", run.scenario["reasons"]
+    assert run.figure("abort_fired")["value"] is True
+    observation, aborted, rollback, restored, green = order(
+        run, "observation_started", "abort_fired", "rollback_started", "previous_release_restored", "readiness_green")
+    assert aborted - observation < 15.0, "the abort must cut the 15 s observation window short"
+    assert run.markers("observation_finished") == []
+    assert run.figure("rollback_seconds")["value"] == pytest.approx(green - rollback, abs=1e-3)
+
+    # Ground truth: the fault was real and only while api-1 could run the candidate.
+    windows = switch_windows(run)
+    candidate = next(item for item in windows if item[1] == "candidate")
+    rolled_back = next(item for item in windows if item[1] == "rollback")
+    failures = own.failures()
+    assert failures, "the test's own requests never met the regressing candidate"
+    assert all(candidate[2] <= entry.sent <= rolled_back[3] for entry in failures), (
+        [entry.sent for entry in failures], candidate, rolled_back)
+    assert all(entry.status == 500 for entry in failures)
+
+    # Error-rate recovery: the test's own answer is the time from the restore to its last failure.
+    truth = max(0.0, max(entry.sent for entry in failures) - restored)
+    reported = run.figure("error_rate_recovery_seconds")["value"]
+    window = run.config["api_rollback_window_seconds"]
+    assert reported is not None and abs(reported - truth) <= window, (reported, truth, window)
+    print(f"\nrollback {run.figure('rollback_seconds')['value']}s, recovery reported {reported}s / "
+          f"independent {truth:.3f}s, own failures {len(failures)}/{len(own.entries)}, "
+          f"error rate during {run.figure('error_rate_during')['value']}%")
+
+    assert run.figure("restart_failed_requests")["value"] == 0
+    assert run.figure("startup_contract_failures")["value"] == 0
+    assert {check["observed"]["host"] for check in run.checks("startup_contract")} == {"api-1", "api-2"}
+    assert (run.bundle / "plots" / "rollback.svg").is_file()
+    known_good = run.config["api_rollback_known_good_release"]
+    assert api_releases(sandbox) == {"api-1": known_good, "api-2": known_good}, "every replica ends on the known-good release"
+    assert all_backends_up(sandbox)
+
+
+def test_healthy_candidate_is_rolled_back_after_the_window_without_a_failed_request(
+        leaves_sandbox_serving, tmp_path):
+    """Here the known-good release is the one the replicas run (the usual staging case): only the
+    canary host is switched, twice, and nothing needs putting back afterwards. Every switch goes
+    through the `command` platform adapter (inventory commands, see command_adapter.json)."""
+    sandbox = leaves_sandbox_serving
+    observation_seconds = 6.0
+    current = sandbox.facts["current_release"]
+    with IndependentLog(sandbox) as own:
+        run = run_drill(sandbox, tmp_path, f"@{COMMAND_ADAPTER}", "api_rollback_candidate_release=v0.2.3-rc2",
+                        f"api_rollback_known_good_release={current}",
+                        f"api_rollback_observation_seconds={observation_seconds}")
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.scenario["outcome"] == "pass", run.scenario["reasons"]
+    assert run.figure("abort_fired")["value"] is False and run.markers("abort_fired") == []
+    started, finished, rollback = order(run, "observation_started", "observation_finished", "rollback_started")
+    assert finished - started >= observation_seconds - 0.1
+    # Draining: the canary host switched twice under traffic, not one failed request.
+    assert [(host, phase) for host, phase, _, _ in switch_windows(run)] == [("api-1", "candidate"), ("api-1", "rollback")]
+    assert run.figure("restart_failed_requests")["value"] == 0
+    assert run.scenario["details"]["failed"] == 0 and run.scenario["details"]["requests"] > 100
+    assert own.failures() == [], [(entry.sent, entry.status) for entry in own.failures()]
+    assert "0 of them caused by the drill's own restarts" in (run.bundle / "report.md").read_text()
+    assert api_releases(sandbox) == {"api-1": current, "api-2": current}
+    # the adapter really was the command one, and the startup contract read its log command
+    hosts = json.loads((run.bundle / "drill.json").read_text())["config"]["hosts"]["api"]
+    assert {host["platform_adapter"] for host in hosts.values()} == {"command"}
+    contract = run.checks("startup_contract")
+    assert [check["observed"]["host"] for check in contract] == ["api-1"] and contract[0]["passed"]
+    assert contract[0]["observed"]["log_anchored"] is True
+
+
+def test_known_good_release_that_cannot_start_fails_the_scenario_and_keeps_serving(
+        leaves_sandbox_serving, tmp_path):
+    sandbox = leaves_sandbox_serving
+    with IndependentLog(sandbox) as own:
+        run = run_drill(sandbox, tmp_path, "api_rollback_candidate_release=v0.2.3-rc2",
+                        "api_rollback_known_good_release=v0.1.5", "api_rollback_observation_seconds=2")
+    assert run.returncode == 1, run.output[-4000:]
+    scenario = run.scenario
+    assert scenario["outcome"] == "fail"
+    assert any(reason.startswith("startup contract failure: release v0.1.5 on api-1: STARTUP CONTRACT FAILURE:")
+               for reason in scenario["reasons"]), scenario["reasons"]
+    assert run.figure("startup_contract_failures")["value"] == 1
+    assert run.markers("previous_release_restored") == [] and run.markers("readiness_green") == []
+    forward = run.marker("slice_rolled_forward")
+    current = sandbox.facts["current_release"]
+    assert forward["data"]["releases"] == {"api-1": current, "api-2": current}
+    assert "could not start" in forward["data"]["mitigation"]
+    assert [check["passed"] for check in run.checks("serving_state_restored")] == [True]
+
+    # The serving state, seen independently: releases, load balancer, and the test's own requests.
+    assert api_releases(sandbox) == {"api-1": current, "api-2": current}
+    assert sandbox.healthy() and all_backends_up(sandbox)
+    restored = max(marker["mono"] for marker in run.markers("host_enabled"))
+    assert [entry.status for entry in own.entries if entry.sent > restored and not entry.ok] == []
+    assert own.failures() == [], "draining kept even the failed start invisible"
+    from hadrill import journal
+
+    assert journal.open_entries(run.bundle) == []
