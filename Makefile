@@ -43,7 +43,7 @@ test-unit: venv
 	$(PYTHON) -m pytest -q tests/unit
 
 test-integration: venv
-	$(PYTHON) -m pytest -q tests/integration
+	$(PYTHON) -m pytest -q -m "not campaign" tests/integration
 
 lint: venv
 	ansible-lint
@@ -55,7 +55,7 @@ bench: venv
 	$(PYTHON) -m pytest -q -s tests/bench
 
 campaign: venv
-	$(PYTHON) -m pytest -q -m campaign tests/campaign
+	$(PYTHON) -m pytest -q -s tests/integration/campaign
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info python/*.egg-info

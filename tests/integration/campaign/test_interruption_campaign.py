@@ -1,0 +1,190 @@
+"""The interruption campaign: interrupt every phase of every scenario with SIGINT, SIGTERM and
+SIGKILL of the whole controller process group, recover, and check the sandbox is back at baseline.
+
+`make campaign` runs every (scenario, phase, signal). `make test` runs a subset that covers
+every scenario and every signal once. The table of what was tried is printed at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from hadrill import journal
+from hadrill.events import read_lines
+from tests.support.wait import wait_until
+
+REPO = Path(__file__).resolve().parents[3]
+BIN = REPO / ".venv" / "bin"
+ROLES = {"restore": "db_restore", "rollback": "api_rollback", "replay": "worker_replay"}
+PHASES = ("prepare", "inject", "observe", "recover", "verify")
+SIGNALS = ("SIGINT", "SIGTERM", "SIGKILL")
+# One case per scenario and per signal, for CI.
+CI_SUBSET = {("restore", "inject", "SIGKILL"), ("rollback", "observe", "SIGINT"), ("replay", "observe", "SIGTERM")}
+RESULTS: list[dict] = []
+
+pytestmark = pytest.mark.integration
+
+
+def cases() -> list:
+    params = []
+    for scenario in ROLES:
+        for phase in PHASES:
+            for name in SIGNALS:
+                marks = [] if (scenario, phase, name) in CI_SUBSET else [pytest.mark.campaign]
+                params.append(pytest.param(scenario, phase, name, marks=marks, id=f"{scenario}-{phase}-{name}"))
+    return params
+
+
+@dataclass
+class Interrupted:
+    bundle: Path
+    interrupted_at: str
+    returncode: int | None
+    output: str
+
+
+def env_for(evidence_root: Path) -> dict[str, str]:
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "HADRILL_EVIDENCE_ROOT": str(evidence_root),
+           "ANSIBLE_NOCOLOR": "1", "PYTHONUNBUFFERED": "1"}
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def phase_reached(evidence_root: Path, scenario: str, phase: str) -> Path | None:
+    for events in evidence_root.glob("ha_drill_*/events.jsonl"):
+        for item in read_lines(events):
+            if item.get("event") == "task" and item.get("scenario") == scenario and item.get("phase") == phase:
+                return events.parent
+    return None
+
+
+def interrupt(sandbox, evidence_root: Path, scenario: str, phase: str, name: str) -> Interrupted:
+    process = subprocess.Popen(
+        [str(BIN / "hadrill"), "run", *sandbox.inventory_args, "--scenario", scenario],
+        cwd=REPO, env=env_for(evidence_root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # the controller's own process group, as a terminal would give it
+    )
+    try:
+        bundle = wait_until(lambda: phase_reached(evidence_root, scenario, phase), timeout=600, interval=0.1,
+                            what=f"the {scenario} drill to reach its {phase} phase")
+        interrupted_at = time.strftime("%H:%M:%S")
+        if name == "SIGKILL":
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            os.kill(process.pid, getattr(signal, name))
+        output, _ = process.communicate(timeout=900)
+        return Interrupted(bundle, interrupted_at, process.returncode, output)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
+
+
+def recover(sandbox, evidence_root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "hadrill"), "recover", *sandbox.inventory_args], cwd=REPO,
+                          env=env_for(evidence_root), capture_output=True, text=True, timeout=900)
+
+
+def processes_matching(needle: str, *, orphans_only: bool = False) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in cmdline and state != "Z":
+            if orphans_only and (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] != "1":
+                continue
+            found.append(f"{entry.name}: {cmdline.strip()}")
+    return found
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def acknowledged_ids(bundle: Path) -> set[int]:
+    ids = set()
+    for samples in (bundle / "samples").glob("*.jsonl"):
+        for item in read_lines(samples):
+            captured = item.get("captured") or {}
+            if item.get("ok") and isinstance(captured.get("id"), int):
+                ids.add(captured["id"])
+    return ids
+
+
+def assert_baseline(sandbox, bundle: Path, releases_before: dict[str, str], evidence_root: Path) -> None:
+    """Worker running, replicas serving on a safe release and UP, no verification leftovers,
+    no sampler, journal closed, no acknowledged write lost."""
+    sandbox.ensure_running(sandbox.worker_program, timeout=5)
+    wait_until(sandbox.healthy, timeout=60, interval=0.5, what="the sandbox to serve")
+    for host, url in sandbox.api_urls.items():
+        link = Path(sandbox.facts["sandbox_root"]) / "hosts" / host / "current"
+        release = Path(os.readlink(link)).name
+        assert release in {releases_before[host], sandbox.facts["known_good_release"]}, (host, release)
+        assert sandbox.http("GET", url + sandbox.facts["api_health_path"]).status == 200
+    admin = subprocess.run([str(BIN / "python"), "-c", (
+        "import socket,sys;s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1]);"
+        "s.sendall(b'show stat\\n');print(s.makefile().read())"), sandbox.facts["haproxy_admin_socket"]],
+        capture_output=True, text=True, timeout=30)
+    rows = [line.split(",") for line in admin.stdout.splitlines() if line.startswith(sandbox.facts["haproxy_backend"] + ",")]
+    servers = {row[1]: row[17] for row in rows if row[1] not in {"FRONTEND", "BACKEND"}}
+    assert servers and all(status.startswith("UP") for status in servers.values()), servers
+    # Other drills may run on this machine (other sandboxes): look only at this drill's processes.
+    assert [item for item in processes_matching("hadrill.samplers") if str(evidence_root) in item] == []
+    assert processes_matching("drill.yml", orphans_only=True) == [], "an orphaned ansible worker is still running"
+    root = sandbox.facts.get("restore_work_root")
+    if root:
+        leftovers = list(Path(root).iterdir()) if Path(root).exists() else []
+        assert leftovers == [], f"verification leftovers: {leftovers}"
+    for port in sandbox.facts.get("restore_ports", []):
+        assert not port_open(port), f"port {port} still open"
+    assert journal.open_entries(bundle) == []
+    ids = acknowledged_ids(bundle)
+    if ids:
+        with psycopg.connect(sandbox.db_admin_dsn) as connection:
+            found = {row[0] for row in connection.execute("select id from memories where id = any(%s)", (list(ids),))}
+        assert ids <= found, f"acknowledged writes lost: {sorted(ids - found)[:10]}"
+
+
+@pytest.mark.parametrize("scenario,phase,name", cases())
+def test_interrupt_and_recover(sandbox, tmp_path, scenario, phase, name):
+    releases_before = {host: Path(os.readlink(Path(sandbox.facts["sandbox_root"]) / "hosts" / host / "current")).name
+                       for host in sandbox.api_urls}
+    outcome = interrupt(sandbox, tmp_path, scenario, phase, name)
+    recovered_by = "hadrill run (automatic)"
+    if name == "SIGKILL" or journal.open_entries(outcome.bundle):
+        result = recover(sandbox, tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        recovered_by = "hadrill recover"
+    assert (outcome.bundle / "MANIFEST.sha256").exists(), "the interrupted bundle was not sealed"
+    summary = json.loads((outcome.bundle / "summary.json").read_text())
+    assert summary["run_status"] in {"interrupted", "stopped", "completed"}
+    assert_baseline(sandbox, outcome.bundle, releases_before, tmp_path)
+    verified = subprocess.run([str(BIN / "hadrill"), "verify", str(outcome.bundle)], capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stderr
+    RESULTS.append({"scenario": scenario, "phase": phase, "signal": name, "recovered_by": recovered_by,
+                    "result": summary["result"]})
+
+
+def teardown_module(module):
+    if RESULTS:
+        print("\n[campaign] scenario  phase    signal   recovered by               drill result")
+        for row in RESULTS:
+            print(f"[campaign] {row['scenario']:<9} {row['phase']:<8} {row['signal']:<8} {row['recovered_by']:<26} {row['result']}")
+        print(f"[campaign] {len(RESULTS)} interruption(s) tried, {len(RESULTS)} recovered to baseline")
