@@ -22,9 +22,8 @@ import pytest
 from hadrill import journal
 from hadrill.events import read_lines
 from tests.support.wait import wait_until
+from tests.support.drill import BIN, REPO, drill_env
 
-REPO = Path(__file__).resolve().parents[3]
-BIN = REPO / ".venv" / "bin"
 ROLES = {"restore": "db_restore", "rollback": "api_rollback", "replay": "worker_replay"}
 PHASES = ("prepare", "inject", "observe", "recover", "verify")
 SIGNALS = ("SIGINT", "SIGTERM", "SIGKILL")
@@ -53,13 +52,6 @@ class Interrupted:
     output: str
 
 
-def env_for(evidence_root: Path) -> dict[str, str]:
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "HADRILL_EVIDENCE_ROOT": str(evidence_root),
-           "ANSIBLE_NOCOLOR": "1", "PYTHONUNBUFFERED": "1"}
-    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
-    return env
-
-
 def phase_reached(evidence_root: Path, scenario: str, phase: str) -> Path | None:
     for events in evidence_root.glob("ha_drill_*/events.jsonl"):
         for item in read_lines(events):
@@ -71,7 +63,7 @@ def phase_reached(evidence_root: Path, scenario: str, phase: str) -> Path | None
 def interrupt(sandbox, evidence_root: Path, scenario: str, phase: str, name: str) -> Interrupted:
     process = subprocess.Popen(
         [str(BIN / "hadrill"), "run", *sandbox.inventory_args, "--scenario", scenario],
-        cwd=REPO, env=env_for(evidence_root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=REPO, env=drill_env(evidence_root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # the controller's own process group, as a terminal would give it
     )
     try:
@@ -92,7 +84,7 @@ def interrupt(sandbox, evidence_root: Path, scenario: str, phase: str, name: str
 
 def recover(sandbox, evidence_root: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "hadrill"), "recover", *sandbox.inventory_args], cwd=REPO,
-                          env=env_for(evidence_root), capture_output=True, text=True, timeout=900)
+                          env=drill_env(evidence_root), capture_output=True, text=True, timeout=900)
 
 
 def processes_matching(needle: str, *, orphans_only: bool = False) -> list[str]:

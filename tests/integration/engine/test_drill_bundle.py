@@ -12,22 +12,10 @@ from pathlib import Path
 import pytest
 
 from hadrill.events import read_lines
+from tests.support.drill import BIN, REPO, drill_env, hadrill
 
-REPO = Path(__file__).resolve().parents[3]
-BIN = REPO / ".venv" / "bin"
 
 pytestmark = pytest.mark.integration
-
-
-def env_for(evidence_root: Path) -> dict[str, str]:
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "HADRILL_EVIDENCE_ROOT": str(evidence_root),
-           "ANSIBLE_NOCOLOR": "1"}
-    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
-    return env
-
-
-def hadrill(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "hadrill"), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def only_bundle(evidence_root: Path) -> Path:
@@ -68,7 +56,7 @@ def flip_byte(path: Path) -> bytes:
 
 
 def test_hadrill_run_without_scenarios_yields_a_verifiable_bundle(sandbox, tmp_path):
-    env = env_for(tmp_path)
+    env = drill_env(tmp_path)
     result = hadrill("run", *sandbox.inventory_args, "--scenario", "none", "--owner", "test-owner", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     bundle = only_bundle(tmp_path)
@@ -98,7 +86,7 @@ def test_hadrill_run_without_scenarios_yields_a_verifiable_bundle(sandbox, tmp_p
 
 
 def test_plain_ansible_playbook_yields_the_same_bundle(sandbox, tmp_path):
-    env = env_for(tmp_path)
+    env = drill_env(tmp_path)
     result = subprocess.run(
         [str(BIN / "ansible-playbook"), "playbooks/drill.yml", *sandbox.inventory_args, "-e", "drill_scenarios=none"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
@@ -139,5 +127,5 @@ def test_ansible_runner_with_awx_display_yields_the_full_bundle(sandbox, tmp_pat
     assert "runner_on_ok" in job_events and "playbook_on_stats" in job_events
     bundle = only_bundle(evidence_root)
     assert_complete_bundle(bundle)
-    env = env_for(evidence_root)
+    env = drill_env(evidence_root)
     assert hadrill("verify", str(bundle), env=env).returncode == 0

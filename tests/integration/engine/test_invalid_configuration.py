@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from tests.support.drill import BIN, REPO, drill_env
 
-REPO = Path(__file__).resolve().parents[3]
-BIN = REPO / ".venv" / "bin"
 
 pytestmark = pytest.mark.integration
 
@@ -19,13 +17,6 @@ CASES = {
     "unknown scenario": (["-e", "drill_scenarios=restore,chaos"], "drill_scenarios: unknown scenario(s) ['chaos']"),
     "negative threshold": (["-e", '{"drill_thresholds": {"rpo_seconds": -5}}'], "drill_thresholds.rpo_seconds"),
 }
-
-
-def env_for(evidence_root: Path) -> dict[str, str]:
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "HADRILL_EVIDENCE_ROOT": str(evidence_root),
-           "ANSIBLE_NOCOLOR": "1"}
-    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
-    return env
 
 
 @pytest.fixture
@@ -46,7 +37,7 @@ def assert_nothing_ran(evidence_root: Path) -> None:
 def test_hadrill_run_refuses_with_the_variable_named(tmp_path, case):
     extra, expected = CASES[case]
     result = subprocess.run([str(BIN / "hadrill"), "run", "-i", "inventories/local", *extra], cwd=REPO,
-                            env=env_for(tmp_path), capture_output=True, text=True, timeout=120)
+                            env=drill_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert result.returncode == 3
     assert expected in result.stderr and "Nothing was run." in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -55,7 +46,7 @@ def test_hadrill_run_refuses_with_the_variable_named(tmp_path, case):
 
 def test_missing_endpoint_is_named_with_its_host(tmp_path, inventory_without_endpoint):
     result = subprocess.run([str(BIN / "hadrill"), "run", "-i", str(inventory_without_endpoint)], cwd=REPO,
-                            env=env_for(tmp_path), capture_output=True, text=True, timeout=120)
+                            env=drill_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert result.returncode == 3
     assert "host api-1 (group api): api_base_url: required but not set" in result.stderr
     assert "host api-2 (group api): api_base_url: required but not set" in result.stderr
@@ -66,7 +57,7 @@ def test_missing_endpoint_is_named_with_its_host(tmp_path, inventory_without_end
 def test_ansible_playbook_stops_at_the_first_task(tmp_path, case):
     extra, expected = CASES[case]
     result = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/drill.yml", "-i", "inventories/local", *extra],
-                            cwd=REPO, env=env_for(tmp_path), capture_output=True, text=True, timeout=120)
+                            cwd=REPO, env=drill_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert expected in result.stdout
     assert result.stdout.count("TASK [") == 1, result.stdout

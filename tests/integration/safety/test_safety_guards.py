@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -12,22 +11,10 @@ import psycopg
 import pytest
 
 from hadrill.events import read_lines
+from tests.support.drill import BIN, REPO, drill_env, hadrill
 
-REPO = Path(__file__).resolve().parents[3]
-BIN = REPO / ".venv" / "bin"
 
 pytestmark = pytest.mark.integration
-
-
-def env_for(evidence_root: Path) -> dict[str, str]:
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "HADRILL_EVIDENCE_ROOT": str(evidence_root),
-           "ANSIBLE_NOCOLOR": "1"}
-    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
-    return env
-
-
-def hadrill(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "hadrill"), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture
@@ -45,7 +32,7 @@ def overlay_args(sandbox) -> list[str]:
 
 
 def test_production_refuses_fault_scenarios_without_opt_in(production_inventory, sandbox, tmp_path):
-    env = env_for(tmp_path)
+    env = drill_env(tmp_path)
     for scenario in ("restore", "rollback", "replay"):
         refused = hadrill("run", "-i", str(production_inventory), *overlay_args(sandbox), "--scenario", scenario, env=env)
         assert refused.returncode == 3, refused.stdout + refused.stderr
@@ -69,7 +56,7 @@ def test_production_refusal_through_ansible_playbook(production_inventory, sandb
     result = subprocess.run(
         [str(BIN / "ansible-playbook"), "playbooks/drill.yml", "-i", str(production_inventory), *overlay_args(sandbox),
          "-e", "drill_scenarios=replay"],
-        cwd=REPO, env=env_for(tmp_path), capture_output=True, text=True, timeout=300,
+        cwd=REPO, env=drill_env(tmp_path), capture_output=True, text=True, timeout=300,
     )
     assert result.returncode != 0
     assert "drill_allow_production" in result.stdout and result.stdout.count("TASK [") == 1
@@ -77,12 +64,12 @@ def test_production_refusal_through_ansible_playbook(production_inventory, sandb
 
 
 def test_production_allows_a_drill_without_fault_injection(production_inventory, sandbox, tmp_path):
-    result = hadrill("run", "-i", str(production_inventory), *overlay_args(sandbox), "--scenario", "none", env=env_for(tmp_path))
+    result = hadrill("run", "-i", str(production_inventory), *overlay_args(sandbox), "--scenario", "none", env=drill_env(tmp_path))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
 
 
 def test_a_second_drill_on_the_same_controller_refuses_while_the_first_runs(sandbox, tmp_path):
-    env = env_for(tmp_path)
+    env = drill_env(tmp_path)
     first = subprocess.Popen([str(BIN / "hadrill"), "run", *sandbox.inventory_args, "--scenario", "none"], cwd=REPO, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -111,7 +98,7 @@ def test_a_drill_refuses_while_another_controller_holds_the_target_lock(sandbox,
     with psycopg.connect(sandbox.db_admin_dsn, autocommit=True, application_name="hadrill other-controller") as other:
         key = other.execute("select hashtextextended(%s, 0)", (f"hadrill:{environment}",)).fetchone()[0]
         assert other.execute("select pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
-        refused = hadrill("run", *sandbox.inventory_args, "--scenario", "none", env=env_for(tmp_path))
+        refused = hadrill("run", *sandbox.inventory_args, "--scenario", "none", env=drill_env(tmp_path))
     assert refused.returncode == 3, refused.stdout[-2000:]
     text = refused.stdout + refused.stderr
     assert f"another drill holds the drill lock 'hadrill:{environment}'" in text
