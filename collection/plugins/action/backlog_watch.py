@@ -6,24 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "sampler": {"type": "str", "required": True},
-    "mode": {"type": "str", "required": True, "choices": ["baseline", "hold", "drain"]},
-    "since_mono": {"type": "float", "required": True},
-    "seconds": {"type": "float", "required": True},
-    "cap": {"type": "float"},
-    "baseline_from_mono": {"type": "float"},
-    "baseline_to_mono": {"type": "float"},
-    "envelope_ratio": {"type": "float"},
-    "envelope_absolute": {"type": "float"},
-    "steady_samples": {"type": "int", "default": 3},
-    "poll_interval_seconds": {"type": "float", "default": 0.1},
-    "scenario": {"type": "str"},
-    "marker": {"type": "str"},
-    "timeout_marker": {"type": "str"},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.backlog_watch import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):

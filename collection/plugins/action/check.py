@@ -6,18 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "name": {"type": "str", "required": True},
-    "label": {"type": "str"},
-    "scenario": {"type": "str"},
-    "passed": {"type": "bool", "required": True},
-    "observed": {"type": "raw"},
-    "expected": {"type": "raw"},
-    "detail": {"type": "str", "default": ""},
-    "fail_when_not_passed": {"type": "bool", "default": False},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.check import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):

@@ -14,10 +14,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.release import __version__ as ansible_version
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "evidence_root": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.drill_start import ARGUMENT_SPEC
 
 
 class _TemplatedVars(Mapping):

@@ -6,10 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.evidence import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):

@@ -6,18 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "name": {"type": "str", "required": True},
-    "command": {"type": "str", "required": True},
-    "chdir": {"type": "path"},
-    "environment": {"type": "dict", "default": {}},
-    "timeout_seconds": {"type": "float", "default": 300.0},
-    "expect_rc": {"type": "int", "default": 0},
-    "scenario": {"type": "str"},
-    "fail_when_not_passed": {"type": "bool", "default": False},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.gate import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):

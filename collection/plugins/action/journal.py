@@ -6,16 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "id": {"type": "str", "required": True},
-    "state": {"type": "str", "choices": ["open", "closed"], "default": "open"},
-    "action": {"type": "str"},
-    "undo": {"type": "dict"},
-    "scenario": {"type": "str"},
-    "host": {"type": "str"},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.journal import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):

@@ -6,13 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "name": {"type": "str", "required": True},
-    "scenario": {"type": "str"},
-    "data": {"type": "dict", "default": {}},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.mark import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):

@@ -5,20 +5,8 @@
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleActionFail
-
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "query": {"type": "str", "required": True},
-    "params": {"type": "raw"},
-    "db_inventory_host": {"type": "str"},
-    "host": {"type": "str"},
-    "port": {"type": "int"},
-    "dbname": {"type": "str"},
-    "wait_seconds": {"type": "float", "default": 0.0},
-    "read_only": {"type": "bool", "default": False},
-}
+from ansible_collections.hadrill.drills.plugins.modules.pg_query import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):
@@ -28,23 +16,11 @@ class ActionModule(DrillAction):
         result = super().run(tmp, task_vars)
         self.require_hadrill()
         import psycopg
-        from pydantic import ValidationError
 
-        from hadrill.config.targets import DbPrimaryHost
         from hadrill.db import query
 
         args = self.validated_args(ARGUMENT_SPEC)
-        db_host = args.get("db_inventory_host") or (task_vars["groups"].get("db_primary") or [None])[0]
-        if not db_host or db_host not in task_vars["hostvars"]:
-            raise AnsibleActionFail("no db_primary host: set db_inventory_host or define the db_primary group")
-        hostvars = task_vars["hostvars"][db_host]
-        values = {
-            name: self._templar.template(hostvars[name]) for name in DbPrimaryHost.model_fields if name in hostvars
-        }
-        try:
-            target = DbPrimaryHost.model_validate(values)
-        except ValidationError as exc:
-            raise AnsibleActionFail(f"database settings of {db_host} are invalid: {exc}") from None
+        target = self.database_target(args.get("db_inventory_host"), task_vars)
         conninfo = target.conninfo(host=args.get("host"), port=args.get("port"), dbname=args.get("dbname"))
         try:
             rows = query(conninfo, args["query"], args.get("params"),

@@ -6,47 +6,11 @@
 from __future__ import annotations
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "sampler": {"type": "str", "required": True},
-    "id_field": {"type": "str", "default": "id"},
-    "from_mono": {"type": "float", "required": True},
-    "to_mono": {"type": "float", "required": True},
-    "method": {"type": "str", "required": True, "choices": ["sql", "http"]},
-    "query": {"type": "str"},
-    "database": {"type": "str"},
-    "request": {"type": "dict"},
-    "base_url": {"type": "str"},
-    "headers": {"type": "dict", "default": {}},
-    "sample_size": {"type": "int"},
-    "timeout_seconds": {"type": "float", "default": 60.0},
-    "retry_interval_seconds": {"type": "float", "default": 1.0},
-    "scenario": {"type": "str"},
-    "name": {"type": "str", "default": "replay_proof"},
-    "fail_when_not_passed": {"type": "bool", "default": False},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.replay_proof import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):
     """Check that every write acknowledged in a time window was processed, and record the check."""
-
-    def _conninfo(self, host, task_vars):
-        """Connection string from a db_primary host's db_* variables (never from task arguments)."""
-        from ansible.errors import AnsibleActionFail
-        from pydantic import ValidationError
-
-        from hadrill.config.targets import DbPrimaryHost
-
-        host = host or (task_vars["groups"].get("db_primary") or [None])[0]
-        if not host or host not in task_vars["hostvars"]:
-            raise AnsibleActionFail("method=sql needs a database: set database or define the db_primary group")
-        hostvars = task_vars["hostvars"][host]
-        values = {name: self._templar.template(hostvars[name]) for name in DbPrimaryHost.model_fields if name in hostvars}
-        try:
-            return DbPrimaryHost.model_validate(values).conninfo()
-        except ValidationError as exc:
-            raise AnsibleActionFail(f"database settings of {host} are invalid: {exc}") from None
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -67,7 +31,7 @@ class ActionModule(DrillAction):
         if args["method"] == "sql":
             if not args.get("query"):
                 raise AnsibleActionFail("method=sql needs query (with the parameter %(ids)s)")
-            checker = proof.sql_checker(self._conninfo(args.get("database"), task_vars), args["query"])
+            checker = proof.sql_checker(self.database_target(args.get("database"), task_vars).conninfo(), args["query"])
         else:
             if not args.get("request") or not args.get("base_url"):
                 raise AnsibleActionFail("method=http needs request and base_url")

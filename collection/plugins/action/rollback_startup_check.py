@@ -8,20 +8,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "host": {"type": "str", "required": True},
-    "release": {"type": "str", "required": True},
-    "ready": {"type": "bool", "required": True},
-    "health_status": {"type": "int"},
-    "waited_seconds": {"type": "float"},
-    "logs_before": {"type": "dict", "default": {}},
-    "logs_after": {"type": "dict", "default": {}},
-    "patterns": {"type": "list", "elements": "str", "default": []},
-    "scenario": {"type": "str"},
-    "fail_when_not_passed": {"type": "bool", "default": False},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.rollback_startup_check import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):

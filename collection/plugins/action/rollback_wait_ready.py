@@ -6,17 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "base_url": {"type": "str", "required": True},
-    "health_path": {"type": "str", "default": "/health"},
-    "timeout_seconds": {"type": "float", "default": 120.0},
-    "interval_seconds": {"type": "float", "default": 0.25},
-    "expect_status": {"type": "list", "elements": "int", "default": [200]},
-    "release_field": {"type": "str", "default": ""},
-    "release": {"type": "str", "default": ""},
-    "fail_when_not_ready": {"type": "bool", "default": False},
-}
+from ansible_collections.hadrill.drills.plugins.modules.rollback_wait_ready import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):

@@ -10,38 +10,11 @@ import os
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "name": {"type": "str", "required": True},
-    "state": {"type": "str", "choices": ["started", "stopped"], "default": "started"},
-    "kind": {"type": "str"},
-    "scenario": {"type": "str"},
-    "interval_seconds": {"type": "float", "default": 1.0},
-    "max_duration_seconds": {"type": "float", "default": 3600.0},
-    "concurrency": {"type": "int", "default": 8},
-    "config": {"type": "dict", "default": {}},
-    "database": {"type": "str"},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.sampler import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):
     """Start or stop a background sampler process on the controller."""
-
-    def _database_conninfo(self, host, task_vars):
-        """Connection string from a db_primary host's db_* variables (never from task arguments)."""
-        from pydantic import ValidationError
-
-        from hadrill.config.targets import DbPrimaryHost
-
-        if host not in task_vars["hostvars"]:
-            raise AnsibleActionFail(f"database: {host!r} is not an inventory host")
-        hostvars = task_vars["hostvars"][host]
-        values = {name: self._templar.template(hostvars[name]) for name in DbPrimaryHost.model_fields if name in hostvars}
-        try:
-            return DbPrimaryHost.model_validate(values).conninfo()
-        except ValidationError as exc:
-            raise AnsibleActionFail(f"database settings of {host} are invalid: {exc}") from None
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -59,7 +32,7 @@ class ActionModule(DrillAction):
                 raise AnsibleActionFail("kind is required when state=started")
             config = dict(args["config"])
             if args.get("database"):
-                config["dsn"] = self._database_conninfo(args["database"], task_vars)
+                config["dsn"] = self.database_target(args["database"], task_vars).conninfo()
             spec = SamplerSpec(
                 name=name,
                 kind=args["kind"],

@@ -6,21 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "sampler": {"type": "str", "required": True},
-    "duration_seconds": {"type": "float", "required": True},
-    "window_seconds": {"type": "float", "required": True},
-    "error_rate_threshold": {"type": "float", "required": True},
-    "sustain_seconds": {"type": "float", "default": 0.0},
-    "min_requests": {"type": "int", "default": 1},
-    "poll_interval_seconds": {"type": "float", "default": 0.2},
-    "stall_seconds": {"type": "float"},
-    "scenario": {"type": "str"},
-    "abort_marker": {"type": "str", "default": "abort_fired"},
-    "finished_marker": {"type": "str", "default": "observation_finished"},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.traffic_watch import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):

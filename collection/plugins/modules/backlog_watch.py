@@ -138,25 +138,28 @@ hadrill_marker:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "sampler": {"type": "str", "required": True},
+    "mode": {"type": "str", "required": True, "choices": ["baseline", "hold", "drain"]},
+    "since_mono": {"type": "float", "required": True},
+    "seconds": {"type": "float", "required": True},
+    "cap": {"type": "float"},
+    "baseline_from_mono": {"type": "float"},
+    "baseline_to_mono": {"type": "float"},
+    "envelope_ratio": {"type": "float"},
+    "envelope_absolute": {"type": "float"},
+    "steady_samples": {"type": "int", "default": 3},
+    "poll_interval_seconds": {"type": "float", "default": 0.1},
+    "scenario": {"type": "str"},
+    "marker": {"type": "str"},
+    "timeout_marker": {"type": "str"},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "sampler": {"type": "str", "required": True},
-            "mode": {"type": "str", "required": True, "choices": ["baseline", "hold", "drain"]},
-            "since_mono": {"type": "float", "required": True},
-            "seconds": {"type": "float", "required": True},
-            "cap": {"type": "float"},
-            "baseline_from_mono": {"type": "float"},
-            "baseline_to_mono": {"type": "float"},
-            "envelope_ratio": {"type": "float"},
-            "envelope_absolute": {"type": "float"},
-            "steady_samples": {"type": "int", "default": 3},
-            "poll_interval_seconds": {"type": "float", "default": 0.1},
-            "scenario": {"type": "str"},
-            "marker": {"type": "str"},
-            "timeout_marker": {"type": "str"},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.backlog_watch runs on the controller through its action plugin")

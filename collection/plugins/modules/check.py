@@ -74,19 +74,22 @@ check:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "label": {"type": "str"},
+    "scenario": {"type": "str"},
+    "passed": {"type": "bool", "required": True},
+    "observed": {"type": "raw"},
+    "expected": {"type": "raw"},
+    "detail": {"type": "str", "default": ""},
+    "fail_when_not_passed": {"type": "bool", "default": False},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "name": {"type": "str", "required": True},
-            "label": {"type": "str"},
-            "scenario": {"type": "str"},
-            "passed": {"type": "bool", "required": True},
-            "observed": {"type": "raw"},
-            "expected": {"type": "raw"},
-            "detail": {"type": "str", "default": ""},
-            "fail_when_not_passed": {"type": "bool", "default": False},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     module.fail_json(msg="hadrill.drills.check runs on the controller through its action plugin")

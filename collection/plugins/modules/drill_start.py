@@ -57,8 +57,13 @@ hadrill_config_errors:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "evidence_root": {"type": "path"},
+}
+
+
 def main():
-    module = AnsibleModule(argument_spec={"evidence_root": {"type": "path"}}, supports_check_mode=False)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=False)
     module.fail_json(msg="hadrill.drills.drill_start runs on the controller through its action plugin")
 
 

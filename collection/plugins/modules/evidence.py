@@ -54,8 +54,13 @@ manifest_sha256:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
-    module = AnsibleModule(argument_spec={"evidence_dir": {"type": "path"}}, supports_check_mode=False)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=False)
     module.fail_json(msg="hadrill.drills.evidence runs on the controller through its action plugin")
 
 

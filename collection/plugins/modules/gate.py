@@ -83,19 +83,22 @@ gate:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "command": {"type": "str", "required": True},
+    "chdir": {"type": "path"},
+    "environment": {"type": "dict", "default": {}},
+    "timeout_seconds": {"type": "float", "default": 300.0},
+    "expect_rc": {"type": "int", "default": 0},
+    "scenario": {"type": "str"},
+    "fail_when_not_passed": {"type": "bool", "default": False},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "name": {"type": "str", "required": True},
-            "command": {"type": "str", "required": True},
-            "chdir": {"type": "path"},
-            "environment": {"type": "dict", "default": {}},
-            "timeout_seconds": {"type": "float", "default": 300.0},
-            "expect_rc": {"type": "int", "default": 0},
-            "scenario": {"type": "str"},
-            "fail_when_not_passed": {"type": "bool", "default": False},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.gate runs through its action plugin")

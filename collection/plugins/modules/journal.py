@@ -69,17 +69,20 @@ id:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "id": {"type": "str", "required": True},
+    "state": {"type": "str", "choices": ["open", "closed"], "default": "open"},
+    "action": {"type": "str"},
+    "undo": {"type": "dict"},
+    "scenario": {"type": "str"},
+    "host": {"type": "str"},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "id": {"type": "str", "required": True},
-            "state": {"type": "str", "choices": ["open", "closed"], "default": "open"},
-            "action": {"type": "str"},
-            "undo": {"type": "dict"},
-            "scenario": {"type": "str"},
-            "host": {"type": "str"},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.journal runs on the controller through its action plugin")

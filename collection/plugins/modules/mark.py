@@ -65,14 +65,17 @@ hadrill_marker:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "scenario": {"type": "str"},
+    "data": {"type": "dict", "default": {}},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "name": {"type": "str", "required": True},
-            "scenario": {"type": "str"},
-            "data": {"type": "dict", "default": {}},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     module.fail_json(msg="hadrill.drills.mark runs on the controller through its action plugin")

@@ -74,18 +74,21 @@ rowcount:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "query": {"type": "str", "required": True},
+    "params": {"type": "raw"},
+    "db_inventory_host": {"type": "str"},
+    "host": {"type": "str"},
+    "port": {"type": "int"},
+    "dbname": {"type": "str"},
+    "wait_seconds": {"type": "float", "default": 0.0},
+    "read_only": {"type": "bool", "default": False},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "query": {"type": "str", "required": True},
-            "params": {"type": "raw"},
-            "db_inventory_host": {"type": "str"},
-            "host": {"type": "str"},
-            "port": {"type": "int"},
-            "dbname": {"type": "str"},
-            "wait_seconds": {"type": "float", "default": 0.0},
-            "read_only": {"type": "bool", "default": False},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     module.fail_json(msg="hadrill.drills.pg_query runs on the controller through its action plugin")

@@ -128,27 +128,30 @@ record:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "sampler": {"type": "str", "required": True},
+    "id_field": {"type": "str", "default": "id"},
+    "from_mono": {"type": "float", "required": True},
+    "to_mono": {"type": "float", "required": True},
+    "method": {"type": "str", "required": True, "choices": ["sql", "http"]},
+    "query": {"type": "str"},
+    "database": {"type": "str"},
+    "request": {"type": "dict"},
+    "base_url": {"type": "str"},
+    "headers": {"type": "dict", "default": {}},
+    "sample_size": {"type": "int"},
+    "timeout_seconds": {"type": "float", "default": 60.0},
+    "retry_interval_seconds": {"type": "float", "default": 1.0},
+    "scenario": {"type": "str"},
+    "name": {"type": "str", "default": "replay_proof"},
+    "fail_when_not_passed": {"type": "bool", "default": False},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "sampler": {"type": "str", "required": True},
-            "id_field": {"type": "str", "default": "id"},
-            "from_mono": {"type": "float", "required": True},
-            "to_mono": {"type": "float", "required": True},
-            "method": {"type": "str", "required": True, "choices": ["sql", "http"]},
-            "query": {"type": "str"},
-            "database": {"type": "str"},
-            "request": {"type": "dict"},
-            "base_url": {"type": "str"},
-            "headers": {"type": "dict", "default": {}},
-            "sample_size": {"type": "int"},
-            "timeout_seconds": {"type": "float", "default": 60.0},
-            "retry_interval_seconds": {"type": "float", "default": 1.0},
-            "scenario": {"type": "str"},
-            "name": {"type": "str", "default": "replay_proof"},
-            "fail_when_not_passed": {"type": "bool", "default": False},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.replay_proof runs on the controller through its action plugin")

@@ -107,21 +107,24 @@ check:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "host": {"type": "str", "required": True},
+    "release": {"type": "str", "required": True},
+    "ready": {"type": "bool", "required": True},
+    "health_status": {"type": "int"},
+    "waited_seconds": {"type": "float"},
+    "logs_before": {"type": "dict", "default": {}},
+    "logs_after": {"type": "dict", "default": {}},
+    "patterns": {"type": "list", "elements": "str", "default": []},
+    "scenario": {"type": "str"},
+    "fail_when_not_passed": {"type": "bool", "default": False},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "host": {"type": "str", "required": True},
-            "release": {"type": "str", "required": True},
-            "ready": {"type": "bool", "required": True},
-            "health_status": {"type": "int"},
-            "waited_seconds": {"type": "float"},
-            "logs_before": {"type": "dict", "default": {}},
-            "logs_after": {"type": "dict", "default": {}},
-            "patterns": {"type": "list", "elements": "str", "default": []},
-            "scenario": {"type": "str"},
-            "fail_when_not_passed": {"type": "bool", "default": False},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.rollback_startup_check runs on the controller through its action plugin")

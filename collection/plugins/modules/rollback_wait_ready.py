@@ -96,18 +96,21 @@ detail:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "base_url": {"type": "str", "required": True},
+    "health_path": {"type": "str", "default": "/health"},
+    "timeout_seconds": {"type": "float", "default": 120.0},
+    "interval_seconds": {"type": "float", "default": 0.25},
+    "expect_status": {"type": "list", "elements": "int", "default": [200]},
+    "release_field": {"type": "str", "default": ""},
+    "release": {"type": "str", "default": ""},
+    "fail_when_not_ready": {"type": "bool", "default": False},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "base_url": {"type": "str", "required": True},
-            "health_path": {"type": "str", "default": "/health"},
-            "timeout_seconds": {"type": "float", "default": 120.0},
-            "interval_seconds": {"type": "float", "default": 0.25},
-            "expect_status": {"type": "list", "elements": "int", "default": [200]},
-            "release_field": {"type": "str", "default": ""},
-            "release": {"type": "str", "default": ""},
-            "fail_when_not_ready": {"type": "bool", "default": False},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.rollback_wait_ready runs on the controller through its action plugin")

@@ -98,20 +98,23 @@ sampler:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "state": {"type": "str", "choices": ["started", "stopped"], "default": "started"},
+    "kind": {"type": "str"},
+    "scenario": {"type": "str"},
+    "interval_seconds": {"type": "float", "default": 1.0},
+    "max_duration_seconds": {"type": "float", "default": 3600.0},
+    "concurrency": {"type": "int", "default": 8},
+    "config": {"type": "dict", "default": {}},
+    "database": {"type": "str"},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "name": {"type": "str", "required": True},
-            "state": {"type": "str", "choices": ["started", "stopped"], "default": "started"},
-            "kind": {"type": "str"},
-            "scenario": {"type": "str"},
-            "interval_seconds": {"type": "float", "default": 1.0},
-            "max_duration_seconds": {"type": "float", "default": 3600.0},
-            "concurrency": {"type": "int", "default": 8},
-            "config": {"type": "dict", "default": {}},
-            "database": {"type": "str"},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.sampler runs on the controller through its action plugin")

@@ -135,22 +135,25 @@ evaluations:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "sampler": {"type": "str", "required": True},
+    "duration_seconds": {"type": "float", "required": True},
+    "window_seconds": {"type": "float", "required": True},
+    "error_rate_threshold": {"type": "float", "required": True},
+    "sustain_seconds": {"type": "float", "default": 0.0},
+    "min_requests": {"type": "int", "default": 1},
+    "poll_interval_seconds": {"type": "float", "default": 0.2},
+    "stall_seconds": {"type": "float"},
+    "scenario": {"type": "str"},
+    "abort_marker": {"type": "str", "default": "abort_fired"},
+    "finished_marker": {"type": "str", "default": "observation_finished"},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "sampler": {"type": "str", "required": True},
-            "duration_seconds": {"type": "float", "required": True},
-            "window_seconds": {"type": "float", "required": True},
-            "error_rate_threshold": {"type": "float", "required": True},
-            "sustain_seconds": {"type": "float", "default": 0.0},
-            "min_requests": {"type": "int", "default": 1},
-            "poll_interval_seconds": {"type": "float", "default": 0.2},
-            "stall_seconds": {"type": "float"},
-            "scenario": {"type": "str"},
-            "abort_marker": {"type": "str", "default": "abort_fired"},
-            "finished_marker": {"type": "str", "default": "observation_finished"},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.traffic_watch runs on the controller through its action plugin")

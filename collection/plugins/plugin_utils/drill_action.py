@@ -47,6 +47,25 @@ class DrillAction(ActionBase):
             raise AnsibleActionFail(f"evidence directory {path} does not exist")
         return path
 
+    def database_target(self, host, task_vars):
+        """The DbPrimaryHost settings of an inventory host (default: the first db_primary host).
+
+        Credentials come from the inventory's db_* variables, never from task arguments.
+        """
+        from pydantic import ValidationError
+
+        from hadrill.config.targets import DbPrimaryHost
+
+        host = host or (task_vars["groups"].get("db_primary") or [None])[0]
+        if not host or host not in task_vars["hostvars"]:
+            raise AnsibleActionFail(f"no database host {host!r}: name an inventory host or define the db_primary group")
+        hostvars = task_vars["hostvars"][host]
+        values = {name: self._templar.template(hostvars[name]) for name in DbPrimaryHost.model_fields if name in hostvars}
+        try:
+            return DbPrimaryHost.model_validate(values)
+        except ValidationError as exc:
+            raise AnsibleActionFail(f"database settings of {host} are invalid: {exc}") from None
+
     def validated_args(self, argument_spec):
         validation_result, new_module_args = self.validate_argument_spec(argument_spec=argument_spec)
         return new_module_args
