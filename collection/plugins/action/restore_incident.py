@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
+from ansible_collections.hadrill.drills.plugins.plugin_utils.restore_shell import run_shell
+
+ARGUMENT_SPEC = {
+    "target": {"type": "str", "choices": ["time", "latest"], "default": "time"},
+    "target_time": {"type": "str"},
+    "before_incident_seconds": {"type": "float", "default": 1.0},
+    "force_wal_switch": {"type": "bool", "default": True},
+    "archive_wait_seconds": {"type": "float", "default": 60.0},
+    "freeze_source": {"type": "path"},
+    "freeze_dest": {"type": "path"},
+    "freeze_timeout_seconds": {"type": "float", "default": 600.0},
+    "canary_sampler": {"type": "str", "default": "canary"},
+    "db_inventory_host": {"type": "str"},
+    "evidence_dir": {"type": "path"},
+}
+
+
+class ActionModule(DrillAction):
+    """Declare the incident and fix what the restore may use: a frozen archive, or a time target."""
+
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        self.require_hadrill()
+        import psycopg
+
+        from hadrill import clock
+        from hadrill.events import read_lines
+        from hadrill.layout import Bundle
+        from hadrill.scenarios.restore import hosts, instance, record, targets, wal
+
+        args = self.validated_args(ARGUMENT_SPEC)
+        evidence_dir = self.evidence_dir(task_vars, args.get("evidence_dir"))
+        try:
+            host = hosts.db_primary_name(task_vars["groups"], args.get("db_inventory_host"))
+            db = hosts.db_settings(task_vars["hostvars"], host, self._templar.template)
+        except hosts.HostError as exc:
+            raise AnsibleActionFail(str(exc)) from None
+
+        frozen = None
+        if args["target"] == "latest" and args.get("freeze_source"):
+            if not args.get("freeze_dest"):
+                raise AnsibleActionFail("freeze_dest is required with freeze_source")
+            # Frozen first, incident right after: everything in the copy was archived before the
+            # incident instant, so WAL archived later cannot make the RPO look better than it is.
+            command = instance.freeze_command(args["freeze_source"], args["freeze_dest"])
+            outcome = run_shell(self, instance.bounded(command, args["freeze_timeout_seconds"]))
+            if not outcome.ok:
+                result.update(failed=True, msg=f"freezing {args['freeze_source']} failed (rc {outcome.rc}): {outcome.tail()}")
+                return result
+            frozen = args["freeze_dest"]
+        incident = clock.now()
+        marker = record.mark(evidence_dir, "incident", {"target": args["target"], "frozen_archive": frozen}, at=incident)
+
+        target = targets.Target("latest")
+        if args["target"] == "time":
+            samples = list(read_lines(Bundle(evidence_dir).sample_file(args["canary_sampler"])))
+            target = targets.time_target(incident.wall, args["before_incident_seconds"], args.get("target_time"), samples)
+        record.mark(evidence_dir, "restore_target", {"target": target.kind, "target_time": target.iso,
+                                                      "explicit": bool(args.get("target_time"))})
+        archived = None
+        if target.kind == "time" and args["force_wal_switch"]:
+            try:
+                archived = wal.switch_and_wait(db.conninfo(), timeout_seconds=args["archive_wait_seconds"])
+            except (wal.ArchiveTimeout, psycopg.Error) as exc:
+                result.update(failed=True, msg=str(exc).strip(), incident_ts=marker["ts"])
+                return result
+            record.mark(evidence_dir, "wal_archived", archived)
+        result.update(
+            changed=True, hadrill_marker=marker, incident_ts=marker["ts"], frozen_archive=frozen,
+            target={"kind": target.kind, "time": target.iso, "postgres": target.postgres},
+            wal_archived=archived,
+        )
+        return result

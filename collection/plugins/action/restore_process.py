@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
+
+PASSED_THROUGH = ("name", "state", "command", "chdir", "environment", "placeholders", "user", "log_dir",
+                  "startup_grace_seconds", "pid", "cmdline_contains", "log_path", "timeout_seconds")
+
+
+class ActionModule(DrillAction):
+    """Run the restore_process module on the target, journal the started process, keep its log."""
+
+    _requires_connection = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        self.require_hadrill()
+        from hadrill import journal
+        from hadrill.scenarios.restore import record
+
+        evidence_dir = self.evidence_dir(task_vars, self._task.args.get("evidence_dir"))
+        module_args = {key: value for key, value in self._task.args.items() if key in PASSED_THROUGH}
+        name = module_args.get("name", "process")
+        entry_id = f"restore-process-{name}"
+        host = self._task.delegate_to or task_vars.get("inventory_hostname", "localhost")
+        outcome = self._execute_module(module_name="hadrill.drills.restore_process", module_args=module_args,
+                                       task_vars=task_vars)
+        if module_args.get("state", "started") == "started":
+            if outcome.get("pid") and not outcome.get("failed"):
+                # Journaled the moment the pid is known (a pid cannot be journaled before it exists).
+                journal.open_entry(evidence_dir, f"verification process {name} started",
+                                   {"kind": "process", "host": host, "pid": outcome["pid"],
+                                    "cmdline_contains": outcome["cmdline"]},
+                                   scenario=record.SCENARIO, host=host, entry_id=entry_id)
+                journal.open_entry(evidence_dir, f"log directory of verification process {name} created",
+                                   {"kind": "path_absent", "host": host, "path": os.path.dirname(outcome["log_path"])},
+                                   scenario=record.SCENARIO, host=host, entry_id=f"{entry_id}-log")
+                record.mark(evidence_dir, "verification_process_started", {"process": name, "pid": outcome["pid"],
+                                                                          "host": host})
+            else:
+                self._keep_log(evidence_dir, name, outcome.get("log_tail", ""))
+        else:
+            if outcome.get("gone") and not outcome.get("failed"):
+                journal.close_entry(evidence_dir, entry_id)
+                if module_args.get("log_path"):
+                    journal.close_entry(evidence_dir, f"{entry_id}-log")  # the module removed it
+            self._keep_log(evidence_dir, name, outcome.get("log_tail", ""))
+            record.check(evidence_dir, f"verification_process_{name}_stopped", f"Verification process {name} stopped",
+                         bool(outcome.get("gone")), observed=outcome.get("stopped"), expected="terminated, killed or already gone",
+                         detail=outcome.get("msg", ""))
+        outcome.pop("log_tail", None)
+        result.update(outcome)
+        return result
+
+    @staticmethod
+    def _keep_log(evidence_dir, name, text):
+        from hadrill.layout import Bundle
+        from hadrill.runtime import load_redactor
+
+        if not text:
+            return
+        logs = Bundle(evidence_dir).logs
+        logs.mkdir(parents=True, exist_ok=True)
+        (logs / f"restore-{name}.log").write_text(load_redactor(evidence_dir).text(text), encoding="utf-8")

@@ -1,0 +1,126 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: restore_incident
+short_description: Declare a restore drill's incident and fix its recovery target
+version_added: "0.1.0"
+description:
+  - For O(target=latest) with O(freeze_source), first freezes the archive (a hard-link copy
+    C(cp -al) of the pgBackRest repository or the plain WAL archive into O(freeze_dest), on the
+    task's host, normally the C(db_primary) host with become), then marks C(incident); what a
+    real loss of the primary at that instant would leave is exactly what the frozen copy holds,
+    and WAL archived later cannot count.
+  - For O(target=time), marks C(incident), then fixes the target, O(target_time) if given, else
+    the incident minus O(before_incident_seconds), moved into the middle of the gap between the
+    two canary writes around it (so "the last row committed before the target" is decidable).
+    With O(force_wal_switch), switches the primary to a new WAL segment and waits until the
+    archiver reports the old one archived (a target inside the segment being written cannot be
+    reached); marks C(wal_archived).
+  - Marks C(restore_target) with the chosen target.
+author:
+  - hadrill maintainers
+options:
+  target:
+    description: A point in time, or the latest archived WAL.
+    type: str
+    choices: [time, latest]
+    default: time
+  target_time:
+    description: Explicit time target (ISO 8601 with a UTC offset).
+    type: str
+  before_incident_seconds:
+    description: Without O(target_time), how long before the incident the target lies.
+    type: float
+    default: 1.0
+  force_wal_switch:
+    description: For a time target, switch WAL and wait for the archiver (needs the right to call C(pg_switch_wal())).
+    type: bool
+    default: true
+  archive_wait_seconds:
+    description: How long to wait for the switched segment to be archived.
+    type: float
+    default: 60.0
+  freeze_source:
+    description: Archive to freeze for O(target=latest) (repository path or WAL archive directory).
+    type: path
+  freeze_dest:
+    description: Where the frozen hard-link copy goes (same file system as O(freeze_source)).
+    type: path
+  freeze_timeout_seconds:
+    description: Upper bound of the freeze.
+    type: float
+    default: 600.0
+  canary_sampler:
+    description: Name of the canary sampler whose writes place the time target.
+    type: str
+    default: canary
+  db_inventory_host:
+    description: Inventory host with the C(db_*) variables; defaults to the first C(db_primary) host.
+    type: str
+  evidence_dir:
+    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Declare the incident (latest archived WAL, frozen repository)
+  hadrill.drills.restore_incident:
+    target: latest
+    freeze_source: /var/lib/pgbackrest
+    freeze_dest: /srv/pg-verify/ha_drill_20260228_staging_01/frozen-repo
+  delegate_to: db-1
+  become: true
+  become_user: postgres
+  register: incident
+"""
+
+RETURN = r"""
+incident_ts:
+  description: UTC time of the incident marker.
+  returned: always
+  type: str
+target:
+  description: The recovery target (C(kind), C(time) ISO 8601 UTC, C(postgres) notation with C(+00)).
+  returned: success
+  type: dict
+frozen_archive:
+  description: Path of the frozen archive copy, if any.
+  returned: success
+  type: str
+wal_archived:
+  description: The switched segment and how long the archiver took (time targets with O(force_wal_switch)).
+  returned: success
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "target": {"type": "str", "choices": ["time", "latest"], "default": "time"},
+            "target_time": {"type": "str"},
+            "before_incident_seconds": {"type": "float", "default": 1.0},
+            "force_wal_switch": {"type": "bool", "default": True},
+            "archive_wait_seconds": {"type": "float", "default": 60.0},
+            "freeze_source": {"type": "path"},
+            "freeze_dest": {"type": "path"},
+            "freeze_timeout_seconds": {"type": "float", "default": 600.0},
+            "canary_sampler": {"type": "str", "default": "canary"},
+            "db_inventory_host": {"type": "str"},
+            "evidence_dir": {"type": "path"},
+        },
+        supports_check_mode=False,
+    )
+    module.fail_json(msg="hadrill.drills.restore_incident runs on the controller through its action plugin")
+
+
+if __name__ == "__main__":
+    main()

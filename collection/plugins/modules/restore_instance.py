@@ -1,0 +1,183 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: restore_instance
+short_description: Restore a backup into an isolated verification instance and wait for its promotion
+version_added: "0.1.0"
+description:
+  - Runs on the controller; its shell commands run on the task's host (the C(db_primary) host
+    with C(become_user) the PostgreSQL OS user for C(pgbackrest) and C(basebackup), the command
+    host for C(command)). The primary is never touched.
+  - O(state=prepared) journals (kind C(path_absent)) and creates the drill's private work
+    directory C(<work_root>/<drill_id>) (mode 0700); it refuses an existing one.
+  - O(state=present) refuses a target before the oldest backup and a busy port, journals the
+    instance (kind C(pg_instance), or C(command) with the teardown command), marks
+    C(restore_started), restores (C(pgbackrest restore) with C(--archive-mode=off) and, for a
+    time target, C(--type=time --target=... --target-action=promote); or a copy of the newest
+    base backup finished before the target with C(restore_command) on the WAL archive; or the
+    inventory's restore command), marks C(restore_finished), appends the instance's own port,
+    C(archive_mode=off), no Unix socket and O(instance_settings) to C(postgresql.auto.conf),
+    starts it (C(pg_ctl start -W)), marks C(instance_started), polls C(pg_is_in_recovery())
+    from the controller until it is false and marks C(promoted). Fails with the end of the
+    server log when the instance stops or is not promoted in time.
+  - O(state=absent) keeps the end of the server log in the bundle, stops the instance (fast,
+    then immediate), removes the work directory (or runs the teardown command), closes the
+    journal entries and records the check C(verification_instance_removed) (port closed, work
+    directory gone). Only what this drill's journal says it created is removed.
+author:
+  - hadrill maintainers
+options:
+  state:
+    description: Prepare the work directory, restore and promote, or remove everything.
+    type: str
+    choices: [prepared, present, absent]
+    default: present
+  method:
+    description: Restore method.
+    type: str
+    choices: [pgbackrest, basebackup, command]
+    default: pgbackrest
+  work_root:
+    description: Directory on the database host under which the drill's work directory is made (pgbackrest, basebackup).
+    type: path
+  target:
+    description: Recovery target kind.
+    type: str
+    choices: [time, latest]
+    default: time
+  target_time:
+    description: Time target (ISO 8601 with offset), required for O(target=time).
+    type: str
+  incident_time:
+    description: Time of the incident, for the command method's C(${incident_time}).
+    type: str
+  host:
+    description: Address of the verification instance as reached from the controller; default the primary's C(db_host).
+    type: str
+  port:
+    description: Port of the verification instance.
+    type: int
+  instance_settings:
+    description: Extra PostgreSQL settings of the verification instance.
+    type: dict
+    default: {}
+  pgbackrest_repo_path:
+    description: Repository path to restore from (the frozen copy for O(target=latest)).
+    type: path
+  pgbackrest_options:
+    description: Extra options of C(pgbackrest restore).
+    type: list
+    elements: str
+    default: []
+  wal_dir:
+    description: Plain WAL archive (or its frozen copy) for the C(basebackup) method.
+    type: path
+  restore_timeout_seconds:
+    description: Upper bound of the restore command.
+    type: float
+    default: 3600.0
+  promote_timeout_seconds:
+    description: Upper bound of the wait for promotion (and of the command method's wait command).
+    type: float
+    default: 1800.0
+  teardown_timeout_seconds:
+    description: Upper bound of the teardown.
+    type: float
+    default: 120.0
+  command_restore:
+    description:
+      - Restore command of the C(command) method. Placeholders C(${target}) (time or latest),
+        C(${target_time}) (C(YYYY-MM-DD HH:MM:SS.ffffff+00)), C(${target_time_iso}), C(${incident_time}),
+        C(${drill_id}), C(${drill_slug}) (the drill id with dashes), C(${port}); also in the wait and teardown commands.
+    type: str
+  command_wait:
+    description: Command that returns once the restored instance accepts connections; its last output line may be C({"host", "port"}) JSON.
+    type: str
+  command_teardown:
+    description: Command that removes the restored instance (C(command) method).
+    type: str
+  db_inventory_host:
+    description: Inventory host with the C(db_*) variables; defaults to the first C(db_primary) host.
+    type: str
+  evidence_dir:
+    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Restore the latest backup into the verification instance
+  hadrill.drills.restore_instance:
+    method: pgbackrest
+    work_root: /srv/pg-verify
+    target: time
+    target_time: "2026-02-28T10:10:00Z"
+    port: 5433
+  delegate_to: db-1
+  become: true
+  become_user: postgres
+  register: restored
+"""
+
+RETURN = r"""
+host:
+  description: Address of the verification instance.
+  returned: state=present
+  type: str
+port:
+  description: Port of the verification instance.
+  returned: state=present
+  type: int
+data_dir:
+  description: Data directory of the verification instance (pgbackrest, basebackup).
+  returned: state=present
+  type: str
+backup:
+  description: Backup set or base backup restored from.
+  returned: state=present
+  type: str
+removed:
+  description: Whether nothing is left (state=absent).
+  returned: state=absent
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "state": {"type": "str", "choices": ["prepared", "present", "absent"], "default": "present"},
+            "method": {"type": "str", "choices": ["pgbackrest", "basebackup", "command"], "default": "pgbackrest"},
+            "work_root": {"type": "path"},
+            "target": {"type": "str", "choices": ["time", "latest"], "default": "time"},
+            "target_time": {"type": "str"},
+            "incident_time": {"type": "str"},
+            "host": {"type": "str"},
+            "port": {"type": "int"},
+            "instance_settings": {"type": "dict", "default": {}},
+            "pgbackrest_repo_path": {"type": "path"},
+            "pgbackrest_options": {"type": "list", "elements": "str", "default": []},
+            "wal_dir": {"type": "path"},
+            "restore_timeout_seconds": {"type": "float", "default": 3600.0},
+            "promote_timeout_seconds": {"type": "float", "default": 1800.0},
+            "teardown_timeout_seconds": {"type": "float", "default": 120.0},
+            "command_restore": {"type": "str"},
+            "command_wait": {"type": "str"},
+            "command_teardown": {"type": "str"},
+            "db_inventory_host": {"type": "str"},
+            "evidence_dir": {"type": "path"},
+        },
+        supports_check_mode=False,
+    )
+    module.fail_json(msg="hadrill.drills.restore_instance runs on the controller through its action plugin")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: restore_smoke
+short_description: Smoke-test the verification API started on a restored database
+version_added: "0.1.0"
+description:
+  - Sends the inventory's requests to O(base_url) in order, from the controller. Each is
+    retried until it passes for at most its C(retry_seconds) (every C(retry_interval_seconds)),
+    so the first request can wait for the freshly started API and a read-back can wait for the
+    application's worker. Stops at the first request that does not pass.
+  - C(${token}) (unique per drill) and C(${drill_id}) are replaced in paths, headers, bodies and
+    C(expect_body_contains); values a request captures (C(capture)) are available to later
+    requests as C(${name}).
+  - Marks C(smoke_started) before the first request and C(smoke_passed) (with the endpoints)
+    when all passed; records one check C(smoke_<name>) per request sent.
+author:
+  - hadrill maintainers
+options:
+  base_url:
+    description: Base URL of the verification API, as reached from the controller.
+    type: str
+    required: true
+  requests:
+    description:
+      - Requests in the C(hadrill.httpspec) format (C(name), C(method), C(path), C(headers), C(json),
+        C(expect_status), C(expect_body_contains), C(capture), C(timeout_seconds)) plus
+        C(retry_seconds) and C(retry_interval_seconds).
+    type: list
+    elements: dict
+    required: true
+  headers:
+    description: Headers sent with every request (request headers win).
+    type: dict
+    default: {}
+  evidence_dir:
+    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Smoke-test the verification API
+  hadrill.drills.restore_smoke:
+    base_url: http://127.0.0.1:18100
+    headers:
+      Authorization: Bearer {{ vault_api_key }}
+    requests:
+      - {name: health, path: /health, retry_seconds: 30}
+      - name: write
+        method: POST
+        path: /v1/items
+        json: {text: "restore smoke ${token}"}
+        capture: {id: id}
+      - {name: read-back, path: "/v1/items/${id}", expect_body_contains: "${token}", retry_seconds: 20}
+"""
+
+RETURN = r"""
+passed:
+  description: Whether every request passed.
+  returned: always
+  type: bool
+endpoints:
+  description: Paths of the requests that passed.
+  returned: always
+  type: list
+  elements: str
+token:
+  description: The drill's unique token.
+  returned: success
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "base_url": {"type": "str", "required": True},
+            "requests": {"type": "list", "elements": "dict", "required": True},
+            "headers": {"type": "dict", "default": {}},
+            "evidence_dir": {"type": "path"},
+        },
+        supports_check_mode=False,
+    )
+    module.fail_json(msg="hadrill.drills.restore_smoke runs on the controller through its action plugin")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""RPO and target exactness from the canary log (pure functions, unit tested).
+
+Ground truth: the canary sampler's records. An ``ok`` record is a row whose commit the primary
+acknowledged; its ``mono`` is when the acknowledgement reached the controller, its
+``written_at`` the server's clock at the insert.
+
+- RPO = acknowledgement time of the newest row acknowledged at the incident
+        - acknowledgement time of the newest row found in the restored copy
+  (both on the controller's monotonic clock), never below zero.
+- The time target is exact when the newest restored row is the last row written before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hadrill.clock import parse_utc
+
+
+@dataclass(frozen=True)
+class CanaryRecord:
+    seq: int
+    ok: bool
+    mono: float  # acknowledgement (ok) or completion of the failed attempt
+    sent_mono: float | None
+    written_at: str | None
+
+
+def records(samples: Iterable[Mapping[str, Any]]) -> list[CanaryRecord]:
+    found = []
+    for item in samples:
+        try:
+            found.append(CanaryRecord(int(item["seq"]), bool(item.get("ok")), float(item["mono"]),
+                                      item.get("sent_mono"), item.get("written_at")))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return sorted(found, key=lambda item: item.seq)
+
+
+@dataclass(frozen=True)
+class Rpo:
+    seconds: float | None
+    newest_acknowledged: CanaryRecord | None  # at the incident
+    newest_restored_seq: int | None
+    acknowledged: int  # rows acknowledged at the incident
+    lost: int  # of those, rows not in the copy
+    lower_bound: bool  # no canary row restored: the loss covers at least the whole canary window
+
+
+def rpo(log: list[CanaryRecord], incident_mono: float, newest_restored_seq: int | None) -> Rpo:
+    acked = [item for item in log if item.ok and item.mono <= incident_mono]
+    if not acked:
+        return Rpo(None, None, newest_restored_seq, 0, 0, False)
+    newest = max(acked, key=lambda item: item.mono)
+    if newest_restored_seq is None:
+        first = min(item.sent_mono if item.sent_mono is not None else item.mono for item in acked)
+        return Rpo(max(newest.mono - first, 0.0), newest, None, len(acked), len(acked), True)
+    restored = next((item for item in log if item.seq == newest_restored_seq), None)
+    lost = sum(1 for item in acked if item.seq > newest_restored_seq)
+    if restored is None:
+        return Rpo(None, newest, newest_restored_seq, len(acked), lost, False)
+    # A row restored but never acknowledged (its acknowledgement was lost) committed after it was sent.
+    restored_at = restored.mono if restored.ok else (restored.sent_mono or restored.mono)
+    return Rpo(max(newest.mono - restored_at, 0.0), newest, newest_restored_seq, len(acked), lost, False)
+
+
+def last_written_before(log: list[CanaryRecord], target_iso: str) -> int | None:
+    """Sequence number of the last acknowledged row written before the target (server clock)."""
+    target = parse_utc(target_iso)
+    before = [item.seq for item in log if item.ok and item.written_at and parse_utc(item.written_at) < target]
+    return max(before) if before else None
+
+
+def target_exact(log: list[CanaryRecord], target_iso: str, newest_restored_seq: int | None) -> tuple[bool, int | None]:
+    expected = last_written_before(log, target_iso)
+    return expected == newest_restored_seq, expected

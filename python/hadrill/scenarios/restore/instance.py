@@ -1,0 +1,255 @@
+"""The isolated verification instance: shell commands run on the database host, and promotion.
+
+Everything here runs as the PostgreSQL OS user on the db_primary host (the action plugin
+executes the commands there) and never touches the primary: the instance gets its own data
+directory under the drill's work directory, its own port, no Unix socket, and archiving off
+(a restored copy that archives pushes its own timeline into the repository, and a later
+"latest" restore would follow the drill's timeline).
+
+Facts measured on this kind of machine (shared/notes/pitr-facts.md): pgBackRest rewrites
+``postgresql.auto.conf`` during a restore, so the port is appended afterwards;
+``--target-action=promote`` (the default action pauses forever); ``pg_ctl -w`` returns at the
+consistency point, long before promotion, so promotion is detected by polling
+``pg_is_in_recovery()``.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from hadrill.scenarios.restore.targets import Target
+
+TIMEOUT_KILL_GRACE_SECONDS = 5
+REFUSED_RETRY_SECONDS = 0.2
+INSTANCE_NAME = "hadrill_verify"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths of one drill's verification environment on the database host."""
+
+    work_root: str
+    drill_id: str
+
+    @property
+    def work_dir(self) -> str:
+        return f"{self.work_root.rstrip('/')}/{self.drill_id}"
+
+    @property
+    def data_dir(self) -> str:
+        return f"{self.work_dir}/data"
+
+    @property
+    def log_file(self) -> str:
+        return f"{self.work_dir}/postgres.log"
+
+    @property
+    def frozen_repo(self) -> str:
+        return f"{self.work_dir}/frozen-repo"
+
+    @property
+    def frozen_wal(self) -> str:
+        return f"{self.work_dir}/frozen-wal"
+
+
+def q(value: Any) -> str:
+    return shlex.quote(str(value))
+
+
+def bounded(command: str, timeout_seconds: float) -> str:
+    """Run ``command`` through sh under coreutils ``timeout`` (exit 124 when it had to stop it)."""
+    return (f"timeout --kill-after={TIMEOUT_KILL_GRACE_SECONDS} {timeout_seconds:g} "
+            f"sh -c {q(command)}")
+
+
+def _conf_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def instance_settings(port: int, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """What the copy must override: its port, no archiving, no Unix socket, a recognisable name."""
+    settings: dict[str, Any] = {
+        "port": int(port),
+        "archive_mode": "off",
+        "unix_socket_directories": "",
+        "cluster_name": INSTANCE_NAME,
+    }
+    settings.update(extra)
+    return settings
+
+
+def append_settings_command(layout: Layout, settings: Mapping[str, Any]) -> str:
+    lines = ["", "# hadrill verification instance (appended after the restore)"]
+    lines += [f"{name} = {_conf_value(value)}" for name, value in settings.items()]
+    text = "\n".join(lines) + "\n"
+    return f"printf '%s' {q(text)} >> {q(layout.data_dir + '/postgresql.auto.conf')}"
+
+
+def prepare_command(layout: Layout) -> str:
+    """The drill's work directory, private to the PostgreSQL OS user; refuses a leftover one."""
+    return (f"test ! -e {q(layout.work_dir)} || {{ echo 'work directory {layout.work_dir} already exists "
+            f"(left by an earlier drill? run hadrill recover)' >&2; exit 3; }}; "
+            f"mkdir -m 0700 {q(layout.work_dir)}")
+
+
+def freeze_command(source: str, frozen: str) -> str:
+    """A hard-link copy: WAL archived after this moment is not in it (instant, same file system)."""
+    return f"cp -al {q(source.rstrip('/'))} {q(frozen)}"
+
+
+def pgbackrest_restore_command(*, config: str | None, stanza: str, layout: Layout, target: Target,
+                               repo_path: str | None, options: Sequence[str]) -> str:
+    argv = ["pgbackrest"]
+    if config:
+        argv.append(f"--config={config}")
+    argv += [f"--stanza={stanza}", f"--pg1-path={layout.data_dir}"]
+    if repo_path:
+        argv.append(f"--repo1-path={repo_path}")
+    if target.kind == "time":
+        argv += ["--type=time", f"--target={target.postgres}", "--target-action=promote"]
+    else:
+        argv.append("--type=default")
+    argv += ["--archive-mode=off", *options, "restore"]
+    return " ".join(q(part) for part in argv)
+
+
+def basebackup_restore_command(*, backup_path: str, layout: Layout, target: Target, wal_dir: str) -> str:
+    """Copy the base backup and configure archive recovery from the (frozen) plain WAL archive."""
+    settings = {"restore_command": f"cp {wal_dir.rstrip('/')}/%f \"%p\""}
+    if target.kind == "time":
+        settings["recovery_target_time"] = str(target.postgres)
+        settings["recovery_target_action"] = "promote"
+    lines = ["", "# hadrill: archive recovery of the base backup"]
+    lines += [f"{name} = {_conf_value(value)}" for name, value in settings.items()]
+    text = "\n".join(lines) + "\n"
+    data = layout.data_dir
+    return " && ".join([
+        f"cp -a {q(backup_path.rstrip('/'))} {q(data)}",
+        f"chmod 0700 {q(data)}",
+        f"rm -f {q(data + '/postmaster.pid')} {q(data + '/standby.signal')}",
+        f"touch {q(data + '/recovery.signal')}",
+        f"printf '%s' {q(text)} >> {q(data + '/postgresql.auto.conf')}",
+    ])
+
+
+def start_command(bindir: str, layout: Layout) -> str:
+    # -W: return as soon as the postmaster is launched; promotion is polled separately.
+    return f"{q(bindir.rstrip('/') + '/pg_ctl')} start -W -D {q(layout.data_dir)} -l {q(layout.log_file)}"
+
+
+def status_command(bindir: str, layout: Layout) -> str:
+    return f"{q(bindir.rstrip('/') + '/pg_ctl')} status -D {q(layout.data_dir)}"
+
+
+def stop_command(bindir: str, layout: Layout, timeout_seconds: float) -> str:
+    """Immediate shutdown (the copy is thrown away: no checkpoint to wait for); nothing to do
+    without a running instance."""
+    pg_ctl = q(bindir.rstrip('/') + '/pg_ctl')
+    data = q(layout.data_dir)
+    wait = max(int(timeout_seconds), 1)
+    return f"if [ -f {data}/postmaster.pid ]; then {pg_ctl} stop -D {data} -m immediate -w -t {wait}; fi; true"
+
+
+def remove_command(layout: Layout) -> str:
+    return f"rm -rf {q(layout.work_dir)}"
+
+
+def log_tail_command(layout: Layout, lines: int = 25) -> str:
+    return f"tail -n {int(lines)} {q(layout.log_file)} 2>/dev/null || true"
+
+
+# Connection attempts while the server starts are refused with a FATAL line each: not the cause.
+_STARTUP_NOISE = ("the database system is starting up", "not yet accepting connections")
+
+
+def failure_cause(log_text: str) -> str | None:
+    """The server's own last FATAL or PANIC line (why the instance stopped), if it logged one."""
+    causes = [line.strip() for line in log_text.splitlines()
+              if ("FATAL:" in line or "PANIC:" in line) and not any(noise in line for noise in _STARTUP_NOISE)]
+    if not causes:
+        return None
+    line = causes[-1]
+    return line[line.index("FATAL:") if "FATAL:" in line else line.index("PANIC:"):]
+
+
+# -- promotion --------------------------------------------------------------------------------
+
+
+class PromotionError(RuntimeError):
+    pass
+
+
+@dataclass
+class Promotion:
+    promoted: bool
+    waited_seconds: float
+    connected: bool
+    reason: str = ""
+
+
+def wait_promoted(
+    conninfo: str,
+    *,
+    timeout_seconds: float,
+    interval_seconds: float = 0.05,
+    alive: Callable[[], bool] | None = None,
+    alive_every_seconds: float = 2.0,
+) -> Promotion:
+    """Poll ``pg_is_in_recovery()`` until it is false; bounded by ``timeout_seconds``.
+
+    ``alive`` (checked every ``alive_every_seconds`` while not promoted) lets the caller stop
+    early when the instance died, e.g. on a recovery target it cannot reach.
+    """
+    started = time.monotonic()
+    deadline = started + timeout_seconds
+    checked = started
+    connected = False
+    connection: psycopg.Connection | None = None
+    try:
+        while True:
+            now = time.monotonic()
+            pause = interval_seconds
+            try:
+                if connection is None or connection.closed or connection.broken:
+                    connection = psycopg.connect(conninfo, autocommit=True, connect_timeout=2)
+                    connected = True
+                in_recovery = connection.execute("select pg_is_in_recovery()").fetchone()[0]
+                if not in_recovery:
+                    return Promotion(True, time.monotonic() - started, connected)
+            except psycopg.Error:
+                if connection is not None:
+                    connection.close()
+                    connection = None
+                # Each refused attempt costs the server a log line: try less often until it answers.
+                pause = max(interval_seconds, REFUSED_RETRY_SECONDS)
+            if now >= deadline:
+                return Promotion(False, now - started, connected,
+                                 f"the instance was not promoted within {timeout_seconds:g}s")
+            if alive is not None and now - checked >= alive_every_seconds:
+                checked = now
+                if not alive():
+                    return Promotion(False, now - started, connected, "the instance stopped before it was promoted")
+            time.sleep(pause)
+    finally:
+        if connection is not None:
+            connection.close()
+
+
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False

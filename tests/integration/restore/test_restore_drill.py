@@ -1,0 +1,180 @@
+"""Scenario A against the real sandbox (PostgreSQL, pgBackRest, supervisord apps), through `hadrill run`.
+
+Each drill runs beside the test's own Observer, which reads every committed canary row on the
+primary and, while the drill runs, what the promoted verification instance holds. The drill's
+figures are checked against that ground truth:
+
+- RPO: written_at of the newest canary written before the incident minus written_at of the
+  newest canary in the copy (server clock, read by the test), within one canary interval (a row
+  written just before the incident but acknowledged just after it counts for the test, not for
+  the drill);
+- time target: the copy ends with exactly the last canary written before the target;
+- RTO: smoke_passed - incident of events.jsonl.
+
+Every drill must leave no verification instance, port, data directory, process or canary
+table behind, and its bundle must hold no secret.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests.integration.restore.conftest import (
+    Observer,
+    as_utc,
+    dsn,
+    leftovers,
+    run_drill,
+    secrets_in_bundle,
+)
+
+pytestmark = pytest.mark.integration
+
+# The sandbox archives every 10 s: a `latest` drill needs a longer warm-up (the inventory's 12 s);
+# a time target only needs a few seconds of canary rows on both sides of it.
+SHORT_WARMUP = "db_restore_canary_warmup_seconds=4"
+
+
+def observe_and_run(sandbox, facts, tmp_path, *extra: str):
+    with Observer(dsn(sandbox), dsn(sandbox, facts["verification_port"]), facts["canary_table"]) as observer:
+        run = run_drill(sandbox, tmp_path, *extra)
+    print(f"\n[restore] drill {' '.join(extra) or '(inventory defaults)'}: {run.seconds:.1f}s")
+    return run, observer
+
+
+def assert_measured_against_ground_truth(run, observer, facts, target: str) -> None:
+    assert run.returncode == 0, run.output[-4000:]
+    scenario = run.scenario
+    assert scenario["outcome"] == "pass", scenario["reasons"]
+
+    # RTO is smoke passed minus incident, as recorded in events.jsonl.
+    incident, smoke_passed = run.marker("incident"), run.marker("smoke_passed")
+    assert run.figure("rto_seconds")["value"] == pytest.approx(smoke_passed["mono"] - incident["mono"], abs=1e-3)
+    assert run.figure("rto_seconds")["threshold"] == 120
+
+    # What the copy holds, seen by the test itself while the instance ran.
+    assert observer.restored_in_recovery is False, "the test never saw the promoted verification instance"
+    restored = observer.restored_newest
+    assert restored is not None, "the copy holds no canary row"
+    assert run.check("canary_restored")["observed"]["newest_seq"] == restored.seq
+    assert observer.restored_rows == restored.seq + 1, "the copy's canary rows are not a gap-free prefix"
+
+    # RPO against the committed rows of the primary, on the server's clock.
+    incident_at = as_utc(incident["ts"])
+    newest = observer.newest_written_before(incident_at)
+    assert newest is not None
+    truth = (newest.written_at - restored.written_at).total_seconds()
+    # Within one canary interval (plus the few milliseconds between a row's insert and its acknowledgement).
+    interval = facts["canary_interval_seconds"]
+    reported = run.figure("rpo_seconds")["value"]
+    assert reported == pytest.approx(truth, abs=interval + 0.02), (reported, truth)
+    assert restored.written_at <= incident_at, "the copy holds a canary written after the incident"
+
+    if target == "time":
+        target_at = as_utc(run.marker("restore_target")["data"]["target_time"])
+        expected = observer.newest_written_before(target_at)
+        assert expected is not None and restored.seq == expected.seq, (restored, expected, target_at)
+        assert run.figure("target_exact")["value"] is True
+    else:
+        assert not any(item["name"] == "target_exact" for item in scenario["figures"])
+
+    checks = {item["name"]: item for item in scenario["checks"]}
+    for name in ("schema_version", "tenant_sample_default", "tenant_sample_acme", "tenant_sample_globex",
+                 "smoke_health", "smoke_write", "smoke_read-back", "verification_instance_removed",
+                 "canary_table_dropped"):
+        assert checks[name]["passed"], checks[name]
+    assert checks["tenant_sample_acme"]["observed"]["memories"][0]["rows"] >= 3
+    execution = "\n".join(scenario["execution"])
+    assert "Smoke endpoints passed: `/health`, `/v1/memory/write`, `/v1/memory/recall_text`" in execution
+
+
+def assert_clean(sandbox, facts, run) -> None:
+    assert leftovers(sandbox, facts, run) == []
+    assert secrets_in_bundle(sandbox, facts, run.bundle) == []
+    assert sandbox.healthy()
+
+
+def dump_primary(sandbox, facts) -> str:
+    """Everything in the application database except the canary table, as pg_dump prints it."""
+    db = sandbox.facts["db"]
+    env = {**os.environ, "PGPASSWORD": db["password"]}
+    proc = subprocess.run(
+        [f"{facts['pg_bindir']}/pg_dump", "-h", db["host"], "-p", str(db["port"]), "-U", db["user"], "-d", db["dbname"],
+         "--no-password", f"--exclude-table={facts['canary_table']}"],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )
+    # pg_dump (15.14+) fences its output with \restrict/\unrestrict and a random key per run.
+    return "\n".join(line for line in proc.stdout.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+
+
+def test_pgbackrest_time_target_leaves_the_primary_unchanged(sandbox, restore_facts, tenant_data, fresh_backups, tmp_path):
+    before = dump_primary(sandbox, restore_facts)
+    run, observer = observe_and_run(sandbox, restore_facts, tmp_path, SHORT_WARMUP)
+    try:
+        assert_measured_against_ground_truth(run, observer, restore_facts, "time")
+        assert run.marker("restore_started")["data"]["method"] == "pgbackrest"
+        assert dump_primary(sandbox, restore_facts) == before, "the drill changed the primary outside its canary table"
+        assert observer.rows, "the test saw no canary row on the primary"
+    finally:
+        assert_clean(sandbox, restore_facts, run)
+
+
+def test_pgbackrest_latest_counts_only_what_was_archived_at_the_incident(sandbox, restore_facts, tenant_data, fresh_backups, tmp_path):
+    run, observer = observe_and_run(sandbox, restore_facts, tmp_path, "db_restore_target=latest")
+    try:
+        assert_measured_against_ground_truth(run, observer, restore_facts, "latest")
+        assert run.marker("incident")["data"]["frozen_archive"].endswith("/frozen-repo")
+    finally:
+        assert_clean(sandbox, restore_facts, run)
+
+
+def test_basebackup_time_target(sandbox, restore_facts, tenant_data, fresh_backups, tmp_path):
+    run, observer = observe_and_run(sandbox, restore_facts, tmp_path, "db_restore_method=basebackup", SHORT_WARMUP)
+    try:
+        assert_measured_against_ground_truth(run, observer, restore_facts, "time")
+        assert run.marker("restore_started")["data"]["method"] == "basebackup"
+    finally:
+        assert_clean(sandbox, restore_facts, run)
+
+
+def test_basebackup_latest(sandbox, restore_facts, tenant_data, fresh_backups, tmp_path):
+    run, observer = observe_and_run(sandbox, restore_facts, tmp_path, "db_restore_method=basebackup",
+                                    "db_restore_target=latest")
+    try:
+        assert_measured_against_ground_truth(run, observer, restore_facts, "latest")
+        assert run.marker("incident")["data"]["frozen_archive"].endswith("/frozen-wal")
+    finally:
+        assert_clean(sandbox, restore_facts, run)
+
+
+def test_a_target_before_the_oldest_backup_fails_with_the_reason(sandbox, restore_facts, tmp_path):
+    run = run_drill(sandbox, tmp_path, "db_restore_target_time=2000-01-01T00:00:00Z",
+                    "db_restore_canary_warmup_seconds=0")
+    try:
+        assert run.returncode == 1, run.output[-3000:]
+        scenario = run.scenario
+        assert scenario["outcome"] == "fail"
+        assert scenario["reasons"][0].startswith("restore target 2000-01-01T00:00:00.000000Z is before the oldest backup")
+        assert "is before the oldest backup" in (run.bundle / "report.md").read_text()
+        assert run.summary["result"] == "fail"
+    finally:
+        assert_clean(sandbox, restore_facts, run)
+
+
+def test_a_wrong_expected_schema_version_fails_after_a_real_restore(sandbox, restore_facts, fresh_backups, tmp_path):
+    run = run_drill(sandbox, tmp_path, "db_restore_expected_schema_version=999", "db_restore_canary_warmup_seconds=2")
+    try:
+        assert run.returncode == 1, run.output[-3000:]
+        scenario = run.scenario
+        assert scenario["outcome"] == "fail"
+        assert any("schema version 3, expected 999" in reason for reason in scenario["reasons"]), scenario["reasons"]
+        names = {item["name"] for item in run.events() if item.get("event") == "marker"}
+        assert {"promoted", "schema_checked", "scenario_failed", "teardown_finished"} <= names
+        assert "smoke_started" not in names
+        checks = {item["name"]: item for item in scenario["checks"]}
+        assert checks["verification_instance_removed"]["passed"]
+    finally:
+        assert_clean(sandbox, restore_facts, run)

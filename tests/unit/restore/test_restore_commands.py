@@ -1,0 +1,90 @@
+"""The shell commands of the verification instance: isolation settings, quoting, placeholders."""
+
+from __future__ import annotations
+
+import shlex
+from datetime import datetime, timezone
+
+from hadrill.scenarios.restore import instance, placeholders
+from hadrill.scenarios.restore.targets import Target
+
+LAYOUT = instance.Layout("/srv/pg verify", "ha_drill_20260228_staging_01")
+TARGET = Target("time", datetime(2026, 2, 28, 10, 10, tzinfo=timezone.utc))
+
+
+def test_layout_keeps_everything_under_the_drills_work_directory():
+    assert LAYOUT.work_dir == "/srv/pg verify/ha_drill_20260228_staging_01"
+    for path in (LAYOUT.data_dir, LAYOUT.log_file, LAYOUT.frozen_repo, LAYOUT.frozen_wal):
+        assert path.startswith(LAYOUT.work_dir + "/")
+
+
+def test_pgbackrest_time_restore_promotes_with_archiving_off():
+    command = instance.pgbackrest_restore_command(config="/etc/pgbackrest.conf", stanza="main", layout=LAYOUT,
+                                                  target=TARGET, repo_path=None, options=["--process-max=4"])
+    argv = shlex.split(command)
+    assert argv[0] == "pgbackrest" and argv[-1] == "restore"
+    assert "--pg1-path=/srv/pg verify/ha_drill_20260228_staging_01/data" in argv
+    assert "--type=time" in argv and "--target=2026-02-28 10:10:00.000000+00" in argv
+    assert "--target-action=promote" in argv and "--archive-mode=off" in argv and "--process-max=4" in argv
+    assert not any(item.startswith("--repo1-path") for item in argv)
+
+
+def test_pgbackrest_latest_restores_from_the_frozen_repository():
+    argv = shlex.split(instance.pgbackrest_restore_command(
+        config=None, stanza="main", layout=LAYOUT, target=Target("latest"), repo_path=LAYOUT.frozen_repo, options=[]))
+    assert "--type=default" in argv and f"--repo1-path={LAYOUT.frozen_repo}" in argv
+    assert not any(item.startswith(("--target", "--config")) for item in argv)
+
+
+def test_basebackup_restore_configures_archive_recovery():
+    command = instance.basebackup_restore_command(backup_path="/bb/20260228T090000Z", layout=LAYOUT, target=TARGET,
+                                                  wal_dir="/wal archive/")
+    assert "cp -a /bb/20260228T090000Z '/srv/pg verify/ha_drill_20260228_staging_01/data'" in command
+    assert "recovery.signal" in command
+    settings = shlex.split(command.rsplit(" && ", 1)[1])[2]  # printf '%s' TEXT >> FILE
+    assert "restore_command = 'cp /wal archive/%f \"%p\"'" in settings
+    assert "recovery_target_time = '2026-02-28 10:10:00.000000+00'" in settings
+    assert "recovery_target_action = 'promote'" in settings
+    latest = instance.basebackup_restore_command(backup_path="/bb/x", layout=LAYOUT, target=Target("latest"), wal_dir="/w")
+    assert "recovery_target" not in latest
+
+
+def test_the_instance_is_isolated_from_the_primary():
+    settings = instance.instance_settings(5433, {"shared_buffers": "64MB", "port": 1})
+    assert settings["archive_mode"] == "off" and settings["unix_socket_directories"] == ""
+    assert settings["shared_buffers"] == "64MB"
+    command = instance.append_settings_command(LAYOUT, instance.instance_settings(5433, {}))
+    argv = shlex.split(command)
+    assert argv[:2] == ["printf", "%s"] and argv[3:] == [">>", LAYOUT.data_dir + "/postgresql.auto.conf"]
+    assert "\nport = 5433\n" in argv[2] and "archive_mode = 'off'" in argv[2]
+    assert "unix_socket_directories = ''" in argv[2] and "cluster_name = 'hadrill_verify'" in argv[2]
+
+
+def test_commands_are_bounded_and_quoted():
+    bounded = instance.bounded("echo 'a b'", 30)
+    assert bounded.startswith("timeout --kill-after=5 30 sh -c ")
+    assert shlex.split(bounded)[-1] == "echo 'a b'"
+    assert "pg_ctl' start -W -D" in instance.start_command("/usr/lib/postgresql/15/bin", LAYOUT) or \
+        "pg_ctl start -W -D" in instance.start_command("/usr/lib/postgresql/15/bin", LAYOUT)
+    assert instance.prepare_command(LAYOUT).startswith("test ! -e '/srv/pg verify/")
+    assert instance.freeze_command("/var/lib/pgbackrest/", LAYOUT.frozen_repo) == \
+        f"cp -al /var/lib/pgbackrest {shlex.quote(LAYOUT.frozen_repo)}"
+
+
+def test_placeholders_fill_strings_lists_and_mappings():
+    values = {"db_host": "127.0.0.1", "db_port": 5433}
+    assert placeholders.fill("postgresql://u@${db_host}:${db_port}/app ${other}", values) == \
+        "postgresql://u@127.0.0.1:5433/app ${other}"
+    assert placeholders.fill({"a": ["${db_port}"], "b": 1}, values) == {"a": ["5433"], "b": 1}
+    assert placeholders.unknown(["${db_host} $${literal} ${x}"], placeholders.PROCESS) == ["x"]
+
+
+def test_the_failure_cause_is_the_servers_own_fatal_line():
+    log = "\n".join([
+        "2026-11-28 02:07:04.205 UTC [17807] hadrill_admin@memstore FATAL:  the database system is starting up",
+        "2026-11-28 02:07:16.978 UTC [17806] LOG:  redo done at 0/300004F8",
+        "2026-11-28 02:07:16.978 UTC [17806] FATAL:  recovery ended before configured recovery target was reached",
+        "2026-11-28 02:07:16.994 UTC [17801] LOG:  startup process (PID 17806) exited with exit code 1",
+    ])
+    assert instance.failure_cause(log) == "FATAL:  recovery ended before configured recovery target was reached"
+    assert instance.failure_cause("2026 [1] x FATAL:  the database system is starting up\nLOG: ok") is None
