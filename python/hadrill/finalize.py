@@ -10,6 +10,7 @@ import hadrill
 from hadrill import journal, lock, manifest, runtime
 from hadrill.context import BundleContext
 from hadrill.layout import Bundle
+from hadrill.samplers import launcher
 from hadrill.scenarios import TITLES
 from hadrill.scenarios.base import as_check, not_selected
 from hadrill.summary import GateResult, IncidentNotes, Preconditions, ScenarioSummary, Summary
@@ -170,8 +171,13 @@ def finalize(root: Path) -> tuple[Summary, str]:
     sweep_secrets(root)
     digest = manifest.write_manifest(root)
     drill = json.loads(Bundle(root).drill.read_text(encoding="utf-8")) if Bundle(root).drill.exists() else {}
-    # With undo actions still open the lock stays: the next drill must be told to recover first.
-    if drill.get("environment") and not journal.open_entries(root):
-        lock.release(root.parent, drill["environment"], root.name)
-    runtime.remove_secrets(root)
+    # With undo actions still open the lock stays (the next drill must be told to recover first),
+    # and so do the sampler specs that recovery needs to find the processes.
+    if not journal.open_entries(root):
+        if drill.get("environment"):
+            lock.release(root.parent, drill["environment"], root.name)
+        if not launcher.running(root):
+            runtime.remove_drill_files(root)
+    else:
+        runtime.remove_secrets(root)
     return summary, digest

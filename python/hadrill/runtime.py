@@ -44,3 +44,11 @@ def remove_secrets(evidence_dir: Path) -> None:
         secrets_file(evidence_dir).unlink()
     except FileNotFoundError:
         pass
+
+
+def remove_drill_files(evidence_dir: Path) -> None:
+    """Drop the drill's private runtime files (secret list, sampler specs holding DSNs)."""
+    import shutil
+
+    remove_secrets(evidence_dir)
+    shutil.rmtree(runtime_dir(evidence_dir) / evidence_dir.name, ignore_errors=True)

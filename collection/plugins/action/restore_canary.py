@@ -8,13 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "table": {"type": "str", "required": True},
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    "db_inventory_host": {"type": "str"},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.restore_canary import ARGUMENT_SPEC
 JOURNAL_ID = "restore-canary-table"
 
 

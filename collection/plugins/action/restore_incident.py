@@ -9,20 +9,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
 from ansible_collections.hadrill.drills.plugins.plugin_utils.restore_shell import run_shell
-
-ARGUMENT_SPEC = {
-    "target": {"type": "str", "choices": ["time", "latest"], "default": "time"},
-    "target_time": {"type": "str"},
-    "before_incident_seconds": {"type": "float", "default": 1.0},
-    "force_wal_switch": {"type": "bool", "default": True},
-    "archive_wait_seconds": {"type": "float", "default": 60.0},
-    "freeze_source": {"type": "path"},
-    "freeze_dest": {"type": "path"},
-    "freeze_timeout_seconds": {"type": "float", "default": 600.0},
-    "canary_sampler": {"type": "str", "default": "canary"},
-    "db_inventory_host": {"type": "str"},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.restore_incident import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):

@@ -9,29 +9,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
 from ansible_collections.hadrill.drills.plugins.plugin_utils.restore_shell import run_shell
-
-ARGUMENT_SPEC = {
-    "state": {"type": "str", "choices": ["prepared", "present", "absent"], "default": "present"},
-    "method": {"type": "str", "choices": ["pgbackrest", "basebackup", "command"], "default": "pgbackrest"},
-    "work_root": {"type": "path"},
-    "target": {"type": "str", "choices": ["time", "latest"], "default": "time"},
-    "target_time": {"type": "str"},
-    "incident_time": {"type": "str"},
-    "host": {"type": "str"},
-    "port": {"type": "int"},
-    "instance_settings": {"type": "dict", "default": {}},
-    "pgbackrest_repo_path": {"type": "path"},
-    "pgbackrest_options": {"type": "list", "elements": "str", "default": []},
-    "wal_dir": {"type": "path"},
-    "restore_timeout_seconds": {"type": "float", "default": 3600.0},
-    "promote_timeout_seconds": {"type": "float", "default": 1800.0},
-    "teardown_timeout_seconds": {"type": "float", "default": 120.0},
-    "command_restore": {"type": "str"},
-    "command_wait": {"type": "str"},
-    "command_teardown": {"type": "str"},
-    "db_inventory_host": {"type": "str"},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.restore_instance import ARGUMENT_SPEC
 WORKDIR_ENTRY = "restore-workdir"
 INSTANCE_ENTRY = "restore-instance"
 COMMAND_ENTRY = "restore-command-instance"

@@ -8,13 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "base_url": {"type": "str", "required": True},
-    "requests": {"type": "list", "elements": "dict", "required": True},
-    "headers": {"type": "dict", "default": {}},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.restore_smoke import ARGUMENT_SPEC
 
 
 class ActionModule(DrillAction):

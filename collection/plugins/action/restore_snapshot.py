@@ -10,22 +10,7 @@ import json
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
-
-ARGUMENT_SPEC = {
-    "state": {"type": "str", "choices": ["taken", "compared"], "default": "taken"},
-    "schema_version_query": {"type": "str", "required": True},
-    "tenants": {"type": "list", "elements": "str", "default": []},
-    "queries": {"type": "list", "elements": "dict", "default": []},
-    "cutoff_seconds": {"type": "float", "default": 60.0},
-    "target_time": {"type": "str"},
-    "host": {"type": "str"},
-    "port": {"type": "int"},
-    "expected_schema_version": {"type": "str"},
-    "canary_table": {"type": "str"},
-    "canary_sampler": {"type": "str", "default": "canary"},
-    "db_inventory_host": {"type": "str"},
-    "evidence_dir": {"type": "path"},
-}
+from ansible_collections.hadrill.drills.plugins.modules.restore_snapshot import ARGUMENT_SPEC
 RECORD = "restore-snapshot.json"
 
 

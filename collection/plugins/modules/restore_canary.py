@@ -64,14 +64,17 @@ dropped:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "table": {"type": "str", "required": True},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "db_inventory_host": {"type": "str"},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "table": {"type": "str", "required": True},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-            "db_inventory_host": {"type": "str"},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.restore_canary runs on the controller through its action plugin")

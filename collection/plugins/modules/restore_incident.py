@@ -102,21 +102,24 @@ wal_archived:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "target": {"type": "str", "choices": ["time", "latest"], "default": "time"},
+    "target_time": {"type": "str"},
+    "before_incident_seconds": {"type": "float", "default": 1.0},
+    "force_wal_switch": {"type": "bool", "default": True},
+    "archive_wait_seconds": {"type": "float", "default": 60.0},
+    "freeze_source": {"type": "path"},
+    "freeze_dest": {"type": "path"},
+    "freeze_timeout_seconds": {"type": "float", "default": 600.0},
+    "canary_sampler": {"type": "str", "default": "canary"},
+    "db_inventory_host": {"type": "str"},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "target": {"type": "str", "choices": ["time", "latest"], "default": "time"},
-            "target_time": {"type": "str"},
-            "before_incident_seconds": {"type": "float", "default": 1.0},
-            "force_wal_switch": {"type": "bool", "default": True},
-            "archive_wait_seconds": {"type": "float", "default": 60.0},
-            "freeze_source": {"type": "path"},
-            "freeze_dest": {"type": "path"},
-            "freeze_timeout_seconds": {"type": "float", "default": 600.0},
-            "canary_sampler": {"type": "str", "default": "canary"},
-            "db_inventory_host": {"type": "str"},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.restore_incident runs on the controller through its action plugin")

@@ -150,30 +150,33 @@ removed:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "state": {"type": "str", "choices": ["prepared", "present", "absent"], "default": "present"},
+    "method": {"type": "str", "choices": ["pgbackrest", "basebackup", "command"], "default": "pgbackrest"},
+    "work_root": {"type": "path"},
+    "target": {"type": "str", "choices": ["time", "latest"], "default": "time"},
+    "target_time": {"type": "str"},
+    "incident_time": {"type": "str"},
+    "host": {"type": "str"},
+    "port": {"type": "int"},
+    "instance_settings": {"type": "dict", "default": {}},
+    "pgbackrest_repo_path": {"type": "path"},
+    "pgbackrest_options": {"type": "list", "elements": "str", "default": []},
+    "wal_dir": {"type": "path"},
+    "restore_timeout_seconds": {"type": "float", "default": 3600.0},
+    "promote_timeout_seconds": {"type": "float", "default": 1800.0},
+    "teardown_timeout_seconds": {"type": "float", "default": 120.0},
+    "command_restore": {"type": "str"},
+    "command_wait": {"type": "str"},
+    "command_teardown": {"type": "str"},
+    "db_inventory_host": {"type": "str"},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "state": {"type": "str", "choices": ["prepared", "present", "absent"], "default": "present"},
-            "method": {"type": "str", "choices": ["pgbackrest", "basebackup", "command"], "default": "pgbackrest"},
-            "work_root": {"type": "path"},
-            "target": {"type": "str", "choices": ["time", "latest"], "default": "time"},
-            "target_time": {"type": "str"},
-            "incident_time": {"type": "str"},
-            "host": {"type": "str"},
-            "port": {"type": "int"},
-            "instance_settings": {"type": "dict", "default": {}},
-            "pgbackrest_repo_path": {"type": "path"},
-            "pgbackrest_options": {"type": "list", "elements": "str", "default": []},
-            "wal_dir": {"type": "path"},
-            "restore_timeout_seconds": {"type": "float", "default": 3600.0},
-            "promote_timeout_seconds": {"type": "float", "default": 1800.0},
-            "teardown_timeout_seconds": {"type": "float", "default": 120.0},
-            "command_restore": {"type": "str"},
-            "command_wait": {"type": "str"},
-            "command_teardown": {"type": "str"},
-            "db_inventory_host": {"type": "str"},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.restore_instance runs on the controller through its action plugin")

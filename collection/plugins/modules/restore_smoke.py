@@ -79,14 +79,17 @@ token:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "base_url": {"type": "str", "required": True},
+    "requests": {"type": "list", "elements": "dict", "required": True},
+    "headers": {"type": "dict", "default": {}},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "base_url": {"type": "str", "required": True},
-            "requests": {"type": "list", "elements": "dict", "required": True},
-            "headers": {"type": "dict", "default": {}},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.restore_smoke runs on the controller through its action plugin")

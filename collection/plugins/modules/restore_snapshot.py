@@ -122,23 +122,26 @@ canary:
 from ansible.module_utils.basic import AnsibleModule
 
 
+ARGUMENT_SPEC = {
+    "state": {"type": "str", "choices": ["taken", "compared"], "default": "taken"},
+    "schema_version_query": {"type": "str", "required": True},
+    "tenants": {"type": "list", "elements": "str", "default": []},
+    "queries": {"type": "list", "elements": "dict", "default": []},
+    "cutoff_seconds": {"type": "float", "default": 60.0},
+    "target_time": {"type": "str"},
+    "host": {"type": "str"},
+    "port": {"type": "int"},
+    "expected_schema_version": {"type": "str"},
+    "canary_table": {"type": "str"},
+    "canary_sampler": {"type": "str", "default": "canary"},
+    "db_inventory_host": {"type": "str"},
+    "evidence_dir": {"type": "path"},
+}
+
+
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "state": {"type": "str", "choices": ["taken", "compared"], "default": "taken"},
-            "schema_version_query": {"type": "str", "required": True},
-            "tenants": {"type": "list", "elements": "str", "default": []},
-            "queries": {"type": "list", "elements": "dict", "default": []},
-            "cutoff_seconds": {"type": "float", "default": 60.0},
-            "target_time": {"type": "str"},
-            "host": {"type": "str"},
-            "port": {"type": "int"},
-            "expected_schema_version": {"type": "str"},
-            "canary_table": {"type": "str"},
-            "canary_sampler": {"type": "str", "default": "canary"},
-            "db_inventory_host": {"type": "str"},
-            "evidence_dir": {"type": "path"},
-        },
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.restore_snapshot runs on the controller through its action plugin")
