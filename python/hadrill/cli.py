@@ -80,7 +80,8 @@ def print_summary(summary: Any, bundle: Path, out: Any = sys.stdout) -> None:
         for figure in scenario.figures:
             verdict = {"pass": "ok", "fail": "FAIL", "missing": "not measured"}.get(figure.verdict, "")
             limit = f" (limit {figure.comparison} {figure.threshold:g})" if figure.threshold is not None else ""
-            print(f"      {figure.label:<44} {_figure(figure):>14}{limit} {verdict}", file=out)
+            label = figure.label if len(figure.label) <= 52 else figure.label[:51] + "…"
+            print(f"      {label:<52} {_figure(figure):>14}{limit} {verdict}", file=out)
     for gate in summary.gates:
         print(f"  gate {gate.name:<30} {'pass' if gate.passed else 'FAIL'} (rc {gate.rc}, {gate.duration_s:.2f}s)", file=out)
     for reason in summary.result_reasons:
