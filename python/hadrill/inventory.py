@@ -61,6 +61,10 @@ def resolve(
     try:
         manager = InventoryManager(loader=loader, sources=[str(inventory)])
         variable_manager = VariableManager(loader=loader, inventory=manager)
+        # What the task executor provides during a play: templates may use hostvars[...].
+        from ansible.vars.hostvars import HostVars
+
+        variable_manager._hostvars = HostVars(inventory=manager, variable_manager=variable_manager, loader=loader)
         localhost = manager.localhost or manager.get_host("localhost")
         play_vars = {**variable_manager.get_vars(host=localhost), **extra_vars}
         templar = Templar(loader=loader, variables=play_vars)
