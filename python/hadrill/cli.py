@@ -19,32 +19,13 @@ class UsageError(Exception):
     """A problem the operator can fix; printed without a traceback."""
 
 
-def _parse_extra_vars(items: list[str]) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for item in items:
-        if item.startswith("@"):
-            path = Path(item[1:])
-            try:
-                import yaml
+def _parse_extra_vars(items: list[str]) -> Any:
+    from hadrill.extravars import ExtraVars, ExtraVarsError
 
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except OSError as exc:
-                raise UsageError(f"--extra-vars {item}: {exc}") from None
-            if not isinstance(data, dict):
-                raise UsageError(f"--extra-vars {item}: expected a mapping")
-            merged.update(data)
-        elif item.lstrip().startswith("{"):
-            try:
-                merged.update(json.loads(item))
-            except ValueError as exc:
-                raise UsageError(f"--extra-vars: invalid JSON: {exc}") from None
-        else:
-            for part in item.split():
-                key, sep, value = part.partition("=")
-                if not sep or not key:
-                    raise UsageError(f"--extra-vars: expected key=value, got {part!r}")
-                merged[key] = value
-    return merged
+    try:
+        return ExtraVars.parse(items)
+    except ExtraVarsError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _scenarios(values: list[str] | None) -> list[str] | None:
@@ -101,20 +82,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     if project is None:
         raise UsageError("cannot find the hadrill project (playbooks/drill.yml and ansible.cfg); run from it or pass --project")
     inventory = Path(args.inventory)
-    extravars = _parse_extra_vars(args.extra_vars or [])
+    options: dict[str, Any] = {}
     scenarios = _scenarios(args.scenario)
     if scenarios is not None:
-        extravars["drill_scenarios"] = scenarios
+        options["drill_scenarios"] = scenarios
     if args.owner:
-        extravars["drill_owner"] = args.owner
+        options["drill_owner"] = args.owner
     if args.observer:
-        extravars["drill_observers"] = args.observer
+        options["drill_observers"] = args.observer
     if args.drill_id:
-        extravars["drill_id"] = args.drill_id
+        options["drill_id"] = args.drill_id
     if args.confirm_id:
-        extravars["drill_confirm_id"] = args.confirm_id
+        options["drill_confirm_id"] = args.confirm_id
     if args.allow_production:
-        extravars["drill_allow_production"] = True
+        options["drill_allow_production"] = True
+    extravars = _parse_extra_vars(args.extra_vars or []).with_values(**options)
     vault = Path(args.vault_password_file) if args.vault_password_file else None
     try:
         config = load_config(inventory, extravars, vault_password_file=vault)
@@ -129,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"scenarios: {', '.join(settings.drill_scenarios) or 'none'}; owner {settings.drill_owner}")
     progress = Progress(out=sys.stdout)
     outcome = run_drill(
-        project_dir=project, inventory=inventory, extravars=extravars, progress=progress,
+        project_dir=project, inventory=inventory, extra_vars=extravars, progress=progress,
         vault_password_file=vault, evidence_root=Path(args.evidence_root).resolve() if args.evidence_root else None,
     )
     if progress.config_errors:
@@ -201,7 +183,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
     vault = Path(args.vault_password_file) if args.vault_password_file else None
     extravars = _parse_extra_vars(args.extra_vars or [])
     try:
-        config = load_config(Path(args.inventory), {**extravars, "drill_scenarios": "none"}, vault_password_file=vault)
+        config = load_config(Path(args.inventory), extravars.with_values(drill_scenarios="none"), vault_password_file=vault)
     except (ConfigError, InventoryError) as exc:
         print(f"hadrill: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
@@ -238,7 +220,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     extravars = _parse_extra_vars(args.extra_vars or [])
     scenarios = _scenarios(args.scenario)
     if scenarios is not None:
-        extravars["drill_scenarios"] = scenarios
+        extravars = extravars.with_values(drill_scenarios=scenarios)
     try:
         config = load_config(Path(args.inventory), extravars,
                              vault_password_file=Path(args.vault_password_file) if args.vault_password_file else None)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hadrill.config import DrillConfig, validate
+from hadrill.extravars import ExtraVars, ExtraVarsError
 from hadrill.config.loader import GROUPS, SCENARIO_SECTIONS, SECTIONS, _load_scenario_models
 
 
@@ -31,9 +32,26 @@ class ResolvedInventory:
         )
 
 
+def ansible_loader(vault_password_file: Path | None) -> Any:
+    """A DataLoader that can decrypt vault values with the operator's password file."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.parsing.vault import VaultSecret, VaultSecretsContext
+
+    secrets = [("default", VaultSecret(vault_password_file.read_bytes().strip()))] if vault_password_file else []
+    loader = DataLoader()
+    loader.set_vault_secrets(secrets)
+    # Ansible decrypts lazily, through one process-wide context it expects to be set up once.
+    current = VaultSecretsContext.current(optional=True)
+    if current is None:
+        VaultSecretsContext.initialize(VaultSecretsContext(secrets))
+    else:
+        current.secrets = secrets
+    return loader
+
+
 def resolve(
     inventory: Path,
-    extra_vars: Mapping[str, Any],
+    extra_vars: ExtraVars | Mapping[str, Any],
     *,
     vault_password_file: Path | None = None,
 ) -> ResolvedInventory:
@@ -42,7 +60,6 @@ def resolve(
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
     from ansible.module_utils.common.collections import ImmutableDict
-    from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar
     from ansible.vars.manager import VariableManager
 
@@ -53,12 +70,10 @@ def resolve(
     _load_scenario_models()
     prefixes = tuple(SECTIONS) + tuple(prefix for prefix, _ in SCENARIO_SECTIONS.values())
     host_fields = {name for model, _, _ in GROUPS.values() for name in model.model_fields}
-    loader = DataLoader()
-    if vault_password_file is not None:
-        from ansible.parsing.vault import VaultSecret
-
-        loader.set_vault_secrets([("default", VaultSecret(vault_password_file.read_bytes().strip()))])
+    loader = ansible_loader(vault_password_file)
+    extra = extra_vars if isinstance(extra_vars, ExtraVars) else ExtraVars(inline=dict(extra_vars))
     try:
+        extra_vars = extra.load(loader)
         manager = InventoryManager(loader=loader, sources=[str(inventory)])
         variable_manager = VariableManager(loader=loader, inventory=manager)
         # What the task executor provides during a play: templates may use hostvars[...].
@@ -75,14 +90,14 @@ def resolve(
             raw = {**variable_manager.get_vars(host=host), **extra_vars}
             host_templar = Templar(loader=loader, variables=raw)
             hosts[host.name] = {name: host_templar.template(raw[name]) for name in host_fields if name in raw}
-    except AnsibleError as exc:
+    except (AnsibleError, ExtraVarsError) as exc:
         raise InventoryError(f"cannot read inventory {inventory}: {exc}") from None
     return ResolvedInventory(variables=variables, groups=groups, hosts=hosts)
 
 
 def load_config(
     inventory: Path,
-    extra_vars: Mapping[str, Any],
+    extra_vars: ExtraVars | Mapping[str, Any],
     *,
     vault_password_file: Path | None = None,
 ) -> DrillConfig:

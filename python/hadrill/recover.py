@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hadrill import journal, lock
+from hadrill.extravars import ExtraVars
 from hadrill.finalize import finalize
 from hadrill.journal import JournalEntry
 from hadrill.layout import Bundle, is_bundle
@@ -95,11 +96,10 @@ def stop_orphans(timeout: float = 10.0) -> list[int]:
 
 def recover_bundle(project: Path, inventory: Path, bundle: Path, entries: list[JournalEntry],
                    vault_password_file: Path | None = None, timeout: float = 1800,
-                   extra_vars: dict | None = None) -> BundleRecovery:
+                   extra_vars: ExtraVars | None = None) -> BundleRecovery:
     """Run the recovery playbook over the bundle's open entries, then re-seal the bundle."""
-    # The same extra vars as the drill (an overlay inventory may be part of them), plus the entries.
-    variables = {**(extra_vars or {}), "drill_evidence_dir": str(bundle),
-                 "recover_entries": [entry.model_dump() for entry in entries]}
+    # The same extra vars as the drill (an overlay inventory may be part of them), then the entries.
+    variables = {"drill_evidence_dir": str(bundle), "recover_entries": [entry.model_dump() for entry in entries]}
     fd, extra = tempfile.mkstemp(suffix=".json", prefix="hadrill-recover-")
     with os.fdopen(fd, "w") as handle:
         json.dump(variables, handle, default=str)
@@ -107,7 +107,7 @@ def recover_bundle(project: Path, inventory: Path, bundle: Path, entries: list[J
            "ANSIBLE_NOCOLOR": "1"}
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     command = [str(Path(sys.executable).parent / "ansible-playbook"), RECOVER_PLAYBOOK, "-i", str(inventory.resolve()),
-               "-e", f"@{extra}"]
+               *(extra_vars or ExtraVars()).cli_args(), "-e", f"@{extra}"]
     if vault_password_file:
         command += ["--vault-password-file", str(vault_password_file)]
     # The bundle is re-sealed below: drop the old manifest first so nothing reads it as current.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import sys
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from hadrill.extravars import ExtraVars
 from hadrill.scenarios import scenario_for_role
 
 PLAYBOOK = "playbooks/drill.yml"
@@ -118,7 +120,7 @@ def run_drill(
     *,
     project_dir: Path,
     inventory: Path,
-    extravars: Mapping[str, Any],
+    extra_vars: ExtraVars,
     progress: Progress,
     vault_password_file: Path | None = None,
     evidence_root: Path | None = None,
@@ -157,14 +159,17 @@ def run_drill(
     }
     if evidence_root is not None:
         envvars["HADRILL_EVIDENCE_ROOT"] = str(evidence_root)
-    cmdline = f"--vault-password-file {vault_password_file}" if vault_password_file else None
+    # Files first, inline values last (they win), exactly as ansible-playbook -e would get them.
+    arguments = extra_vars.cli_args()
+    if vault_password_file:
+        arguments += ["--vault-password-file", str(vault_password_file)]
+    cmdline = shlex.join(arguments) if arguments else None
     try:
         runner = ansible_runner.run(
             private_data_dir=str(private),
             project_dir=str(project_dir),
             playbook=PLAYBOOK,
             inventory=str(inventory.resolve()),
-            extravars=dict(extravars),
             envvars=envvars,
             cmdline=cmdline,
             quiet=True,

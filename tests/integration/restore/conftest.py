@@ -199,8 +199,11 @@ def leftovers(sandbox, facts: dict[str, Any], run: DrillRun) -> list[str]:
     for line in read_lines(run.bundle / "journal.jsonl"):
         journal[line["id"]] = line["op"]
     found += [f"journal entry {key} still open" for key, op in journal.items() if op != "close"]
-    if list(Path(tempfile.gettempdir()).glob("hadrill-restore-*")):
-        found.append(f"process log directories left in {tempfile.gettempdir()}")
+    # Only this drill's: other drills on the machine (an interrupted one, another sandbox) are not ours.
+    drill_started = (run.bundle / "drill.json").stat().st_mtime
+    ours = [path for path in Path(tempfile.gettempdir()).glob("hadrill-restore-*") if path.stat().st_mtime >= drill_started]
+    if ours:
+        found.append(f"process log directories left in {tempfile.gettempdir()}: {[path.name for path in ours]}")
     return found
 
 

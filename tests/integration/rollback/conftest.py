@@ -9,7 +9,9 @@ from tests.integration.rollback.rollback_support import restore_current_release
 
 @pytest.fixture
 def leaves_sandbox_serving(sandbox):
-    """Whatever the test does, the replicas end on the current release with every backend up."""
+    """The replicas start and end on the current release with every backend up (whatever ran
+    before: a full drill leaves them on the known-good release)."""
+    restore_current_release(sandbox)
     try:
         yield sandbox
     finally:

@@ -1,0 +1,67 @@
+"""Extra vars: parsed like ansible-playbook's -e, handed on unchanged, vault values stay encrypted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ansible.parsing.dataloader import DataLoader
+
+from hadrill.extravars import ExtraVars, ExtraVarsError
+from hadrill.inventory import ansible_loader
+
+
+def test_key_value_json_and_files_are_kept_apart(tmp_path):
+    overlay = tmp_path / "overlay.yml"
+    overlay.write_text("a: 1\n")
+    extra = ExtraVars.parse([f"@{overlay}", "b=2 c=x", '{"d": [1, 2]}'])
+    assert extra.files == (overlay.resolve(),)
+    assert extra.inline == {"b": "2", "c": "x", "d": [1, 2]}
+
+
+def test_files_come_first_so_inline_values_win(tmp_path):
+    overlay = tmp_path / "overlay.yml"
+    overlay.write_text("a: 1\n")
+    args = ExtraVars.parse([f"@{overlay}", "a=2"]).with_values(drill_scenarios=["restore"]).cli_args()
+    assert args[:2] == ["-e", f"@{overlay.resolve()}"]
+    assert args[2] == "-e"
+    assert json.loads(args[3]) == {"a": "2", "drill_scenarios": ["restore"]}
+
+
+@pytest.mark.parametrize("item, message", [
+    ("@/nonexistent/overlay.yml", "no such file"),
+    ("{not json", "invalid JSON"),
+    ("[1, 2]", "expected key=value"),
+    ("novalue", "expected key=value"),
+    ("=x", "expected key=value"),
+])
+def test_bad_items_are_named(item, message):
+    with pytest.raises(ExtraVarsError, match=message):
+        ExtraVars.parse([item])
+
+
+def test_vaulted_file_values_are_decrypted_only_by_the_loader(tmp_path):
+    password = tmp_path / "pw"
+    password.write_text("unit-vault-password\n")
+    encrypted = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-vault"), "encrypt_string", "--vault-password-file", str(password),
+         "s3cret-value", "--name", "token"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    overlay = tmp_path / "vaulted.yml"
+    overlay.write_text(encrypted)
+    extra = ExtraVars.parse([f"@{overlay}", "other=1"])
+    assert "s3cret-value" not in " ".join(extra.cli_args())
+    values = extra.load(ansible_loader(password))
+    assert str(values["token"]) == "s3cret-value"
+    assert values["other"] == "1"
+
+
+def test_a_file_that_is_not_a_mapping_is_refused(tmp_path):
+    overlay = tmp_path / "list.yml"
+    overlay.write_text("- a\n- b\n")
+    with pytest.raises(ExtraVarsError, match="expected a mapping"):
+        ExtraVars.parse([f"@{overlay}"]).load(DataLoader())
