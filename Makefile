@@ -9,11 +9,12 @@ SHELL     := /bin/bash
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv rehearse sandbox sandbox-down drill test test-unit test-integration lint molecule bench campaign clean
+.PHONY: help venv rehearse sandbox sandbox-down drill test test-unit test-integration test-collection lint sanity molecule bench campaign clean
 
 help:
 	@echo "make rehearse      set up everything, bring up the local sandbox and run the drill against it"
-	@echo "make test          unit tests, integration tests against the real sandbox, ansible-lint, molecule"
+	@echo "make test          unit tests, lint (ansible-lint, ansible-test sanity), integration tests against"
+	@echo "                   the real sandbox, the collection's ansible-test integration targets, molecule"
 	@echo "make sandbox       bring the local sandbox up (idempotent)"
 	@echo "make sandbox-down  remove the local sandbox (no process, port or data dir left)"
 	@echo "make bench         benchmarks (print measured ratios)"
@@ -37,16 +38,23 @@ sandbox-down: venv
 rehearse: sandbox
 	@./scripts/rehearse $(INVENTORY)
 
-test: venv test-unit lint test-integration molecule
+test: venv test-unit lint test-integration test-collection molecule
 
 test-unit: venv
 	$(PYTHON) -m pytest -q tests/unit
 
 test-integration: venv
-	$(PYTHON) -m pytest -q -m "not campaign" tests/integration
+	$(PYTHON) -m pytest -q --durations=15 -m "not campaign" tests/integration
 
-lint: venv
+# One ansible-test integration target per module (collection/tests/integration/targets).
+test-collection: venv
+	./scripts/ansible-test-integration
+
+lint: venv sanity
 	ansible-lint
+
+sanity: venv
+	./scripts/ansible-test-sanity
 
 molecule: venv
 	molecule test -s sandbox

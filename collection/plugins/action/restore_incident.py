@@ -54,8 +54,9 @@ class ActionModule(DrillAction):
         if args["target"] == "time":
             samples = list(read_lines(Bundle(evidence_dir).sample_file(args["canary_sampler"])))
             target = targets.time_target(incident.wall, args["before_incident_seconds"], args.get("target_time"), samples)
-        record.mark(evidence_dir, "restore_target", {"target": target.kind, "target_time": target.iso,
-                                                      "explicit": bool(args.get("target_time"))})
+        record.mark(evidence_dir, "restore_target", {
+            "target": target.kind, "target_time": target.iso, "explicit": bool(args.get("target_time")),
+        })
         archived = None
         if target.kind == "time" and args["force_wal_switch"]:
             try:

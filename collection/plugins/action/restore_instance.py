@@ -203,9 +203,8 @@ class ActionModule(DrillAction):
             return result
         log = run_shell(self, instance.log_tail_command(layout, 400)).stdout
         saved = self._save_log("restore-postgres.log", log) if log.strip() else None
-        stopped = run_shell(self, instance.bounded(instance.stop_command(db.db_pg_bindir, layout,
-                                                                        args["teardown_timeout_seconds"] / 2),
-                                                   args["teardown_timeout_seconds"]))
+        stop = instance.stop_command(db.db_pg_bindir, layout, args["teardown_timeout_seconds"] / 2)
+        stopped = run_shell(self, instance.bounded(stop, args["teardown_timeout_seconds"]))
         removed = run_shell(self, instance.remove_command(layout))
         left = run_shell(self, f"test -e {instance.q(layout.work_dir)}").ok
         listening = bool(args.get("port")) and instance.port_open(self._address, args["port"])
@@ -254,9 +253,10 @@ class ActionModule(DrillAction):
         journal.open_entry(self._evidence, "verification instance created by the restore command",
                            {"kind": "command", "host": self._host_name, "command": teardown},
                            scenario=record.SCENARIO, host=self._host_name, entry_id=COMMAND_ENTRY)
-        record.mark(self._evidence, "restore_started", {"method": "command", "target": target.kind,
-                                                         "target_time": target.iso, "host": args.get("host"),
-                                                         "port": args.get("port")})
+        record.mark(self._evidence, "restore_started", {
+            "method": "command", "target": target.kind, "target_time": target.iso,
+            "host": args.get("host"), "port": args.get("port"),
+        })
         outcome = run_shell(self, instance.bounded(placeholders.fill(args["command_restore"], values),
                                                    args["restore_timeout_seconds"]), become=False)
         self._save_log("restore-command.log", f"$ restore (rc {outcome.rc})\n{outcome.stdout}\n{outcome.stderr}\n")

@@ -41,8 +41,9 @@ class ActionModule(DrillAction):
                 journal.open_entry(evidence_dir, f"log directory of verification process {name} created",
                                    {"kind": "path_absent", "host": host, "path": os.path.dirname(outcome["log_path"])},
                                    scenario=record.SCENARIO, host=host, entry_id=f"{entry_id}-log")
-                record.mark(evidence_dir, "verification_process_started", {"process": name, "pid": outcome["pid"],
-                                                                          "host": host})
+                record.mark(evidence_dir, "verification_process_started", {
+                    "process": name, "pid": outcome["pid"], "host": host,
+                })
             else:
                 self._keep_log(evidence_dir, name, outcome.get("log_tail", ""))
         else:

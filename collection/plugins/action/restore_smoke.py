@@ -35,8 +35,9 @@ class ActionModule(DrillAction):
         # Unique per drill, so a read-back can only be satisfied by this drill's own write.
         token = f"hadrill{secrets.token_hex(6)}"
         context = {"token": token, "drill_id": evidence_dir.name}
-        started = record.mark(evidence_dir, "smoke_started", {"base_url": args["base_url"], "token": token,
-                                                               "steps": [step.name for step in steps]})
+        started = record.mark(evidence_dir, "smoke_started", {
+            "base_url": args["base_url"], "token": token, "steps": [step.name for step in steps],
+        })
         outcomes = smoke.run(args["base_url"], steps, context, args["headers"])
         for outcome in outcomes:
             record.check(evidence_dir, f"smoke_{outcome.name}", f"Smoke `{outcome.method} {outcome.path}`",

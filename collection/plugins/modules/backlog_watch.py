@@ -26,7 +26,7 @@ description:
   - The figures of the report are recomputed from the same samples by the same code
     (C(hadrill.scenarios.replay.analysis)); this module only decides when the drill moves on.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   sampler:
     description: Name of the backlog sampler (its sample file).

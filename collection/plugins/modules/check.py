@@ -15,7 +15,7 @@ description:
     drill's C(events.jsonl); the report's preconditions and scenario checks are built from these.
   - Runs on the controller (action plugin); values are redacted of known secrets.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   name:
     description: Check identifier, for example C(api_replicas_healthy).

@@ -22,7 +22,7 @@ description:
     C(drill.json) (configuration snapshot, secrets redacted).
   - Sets the facts C(drill_id), C(drill_evidence_dir) and C(drill_selected_scenarios).
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   evidence_root:
     description:

@@ -18,7 +18,7 @@ description:
   - Runs on the controller (action plugin). Run it in an C(always) section so that a failed
     drill is sealed too.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   evidence_dir:
     description: Evidence directory; defaults to the C(drill_evidence_dir) fact.

@@ -16,7 +16,7 @@ description:
     C(gates/<name>.log) in the evidence directory and a C(gate) record into C(events.jsonl).
   - A gate passes when the exit code equals O(expect_rc) and the command did not time out.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   name:
     description: Gate name, used for the output file.

@@ -15,7 +15,7 @@ description:
     with its status, current sessions and last health check.
   - With O(wait_all_up=true) it waits until every server is UP.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   socket:
     description: Path of HAProxy's admin socket.

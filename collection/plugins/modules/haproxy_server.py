@@ -17,7 +17,7 @@ description:
     then waits until the server has no session left. C(ready) puts it back and, with
     O(wait=true), waits until the health check reports it UP.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   socket:
     description: Path of HAProxy's admin socket (C(stats socket ... level admin)).

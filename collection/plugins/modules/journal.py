@@ -18,7 +18,7 @@ description:
   - The undo description is a dictionary with a C(kind) that C(hadrill recover) knows
     (see the collection's docs/safety.md).
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   id:
     description: Entry id, unique within the drill (for example C(worker-paused-worker-1)).

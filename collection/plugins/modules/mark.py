@@ -17,7 +17,7 @@ description:
     operator would write down.
   - Runs on the controller (action plugin); O(data) is redacted of known secrets.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   name:
     description: Marker name, for example C(incident) or C(smoke_passed).

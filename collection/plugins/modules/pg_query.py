@@ -17,7 +17,7 @@ description:
     isolated verification instance restored on another port.
   - O(read_only=true) runs the query in a read-only REPEATABLE READ transaction.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 requirements:
   - psycopg 3 and the hadrill package on the controller
 options:

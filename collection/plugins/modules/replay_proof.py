@@ -24,7 +24,7 @@ description:
   - Records a check event (O(name)) with the counts and up to 20 missing ids, and
     C(records/replay_proof.json) with every id checked and missing.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   sampler:
     description: Name of the write traffic sampler.

@@ -20,7 +20,7 @@ description:
     primary besides the canary rows themselves (written by the C(canary) sampler).
   - Connects from the controller with the C(db_*) variables of the C(db_primary) host.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   table:
     description: Canary table name (lower-case, optionally schema-qualified).

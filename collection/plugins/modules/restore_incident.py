@@ -24,7 +24,7 @@ description:
     reached); marks C(wal_archived).
   - Marks C(restore_target) with the chosen target.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   target:
     description: A point in time, or the latest archived WAL.

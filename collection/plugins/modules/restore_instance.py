@@ -31,7 +31,7 @@ description:
     journal entries and records the check C(verification_instance_removed) (port closed, work
     directory gone). Only what this drill's journal says it created is removed.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   state:
     description: Prepare the work directory, restore and promote, or remove everything.

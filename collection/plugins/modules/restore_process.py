@@ -24,7 +24,7 @@ description:
   - C(${name}) placeholders of O(placeholders) are replaced in O(command), O(chdir) and the
     values of O(environment).
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   name:
     description: Name of the process in the drill (for example C(api)).
@@ -128,7 +128,6 @@ import pwd
 import shlex
 import signal
 import string
-import subprocess
 import tempfile
 import time
 
@@ -180,6 +179,52 @@ def demote(user):
     return apply, entry.pw_dir
 
 
+def spawn(argv, chdir, env, log_path, preexec):
+    """Start argv in its own session with output to log_path and return its pid once it is exec'd.
+
+    Not module.run_command: the process must outlive this module. An exec failure comes back
+    through a close-on-exec pipe, so /proc/<pid>/cmdline is the program's own when this returns.
+    """
+    read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, False)
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.close(read_end)
+            os.setsid()
+            if preexec is not None:
+                preexec()
+            if chdir:
+                os.chdir(chdir)
+            log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            os.closerange(3, write_end)
+            os.closerange(write_end + 1, 65536)
+            os.execvpe(argv[0], argv, env)
+        except BaseException as exc:  # pylint: disable=broad-except
+            os.write(write_end, f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
+        finally:
+            os._exit(127)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        failure = reader.read()
+    if failure:
+        os.waitpid(pid, 0)
+        raise OSError(failure.decode("utf-8", "replace"))
+    return pid
+
+
+def exit_code(pid):
+    """The child's exit code if it has exited, else None."""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        return None
+    return os.waitstatus_to_exitcode(status)
+
+
 def start(module):
     params = module.params
     values = params["placeholders"]
@@ -204,23 +249,18 @@ def start(module):
     log_dir = params["log_dir"] or tempfile.mkdtemp(prefix=f"hadrill-restore-{params['name']}-")
     os.makedirs(log_dir, mode=0o700, exist_ok=True)
     log_path = os.path.join(log_dir, f"{params['name']}.log")
-    with open(log_path, "ab") as log:
-        try:
-            # Popen returns once the program is exec'd, so /proc/<pid>/cmdline is already its own.
-            process = subprocess.Popen(
-                argv, cwd=chdir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                close_fds=True, start_new_session=True, preexec_fn=preexec,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            module.fail_json(msg=f"process {params['name']} could not start: {exc}", log_path=log_path, log_tail="")
+    try:
+        pid = spawn(argv, chdir, env, log_path, preexec)
+    except OSError as exc:
+        module.fail_json(msg=f"process {params['name']} could not start: {exc}", log_path=log_path, log_tail="")
     deadline = time.monotonic() + params["startup_grace_seconds"]
     while time.monotonic() < deadline:
-        code = process.poll()
+        code = exit_code(pid)
         if code is not None:
             module.fail_json(msg=f"process {params['name']} exited at start with code {code}",
                              log_path=log_path, log_tail=tail(log_path), rc=code)
         time.sleep(0.05)
-    module.exit_json(changed=True, pid=process.pid, cmdline=" ".join(argv), log_path=log_path,
+    module.exit_json(changed=True, pid=pid, cmdline=" ".join(argv), log_path=log_path,
                      log_tail=tail(log_path))
 
 

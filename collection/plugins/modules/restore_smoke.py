@@ -21,7 +21,7 @@ description:
   - Marks C(smoke_started) before the first request and C(smoke_passed) (with the endpoints)
     when all passed; records one check C(smoke_<name>) per request sent.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   base_url:
     description: Base URL of the verification API, as reached from the controller.

@@ -23,7 +23,7 @@ description:
     schema version differs from O(expected_schema_version) (default the primary's).
   - Credentials are the C(db_*) variables of the C(db_primary) host.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   state:
     description: Take the snapshot (primary) or compare with it (restored copy).

@@ -22,7 +22,7 @@ description:
     and keeps the judged log output in C(logs/rollback-startup-<host>-<release>-<n>.log).
   - Runs on the controller (action plugin); the logic lives in C(hadrill.scenarios.rollback.startup).
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   host:
     description: Inventory host the release was started on.

@@ -18,7 +18,7 @@ description:
     mistaken for the new one.
   - Runs on the controller (action plugin); the logic lives in C(hadrill.scenarios.rollback.ready).
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   base_url:
     description: Base URL of the replica (its C(api_base_url)).

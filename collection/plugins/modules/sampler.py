@@ -22,7 +22,7 @@ description:
     ansible-playbook process that started it is gone. Starting one opens a drill journal entry
     so that C(hadrill recover) can stop it after a crash.
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   name:
     description: Sampler name; also the sample file name.

@@ -22,7 +22,7 @@ description:
   - Fails (recording no marker) when the probe wrote nothing for O(stall_seconds).
   - Runs on the controller (action plugin); the logic lives in C(hadrill.scenarios.rollback.watch).
 author:
-  - hadrill maintainers
+  - hadrill maintainers (!UNKNOWN)
 options:
   sampler:
     description: Name of the running C(http_probe) sampler whose samples are watched.

@@ -12,7 +12,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 try:
-    import hadrill  # noqa: F401
+    import hadrill  # noqa: F401  # pylint: disable=unused-import
 
     HADRILL_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - depends on the controller's environment
