@@ -38,6 +38,7 @@ import time
 from datetime import datetime, timezone
 
 from ansible.plugins.callback import CallbackBase
+from ansible_collections.hadrill.drills.plugins.plugin_utils.failure import failure_message
 
 try:
     from hadrill.jsonl import append_line
@@ -160,10 +161,7 @@ class CallbackModule(CallbackBase):
         if isinstance(marker, dict):
             record["markers"] = [marker.get("name")]
         if status in ("failed", "unreachable"):
-            message = outcome.get("msg") or outcome.get("stderr") or ""
-            record["msg"] = str(message)[:2000]
-            if outcome.get("_ansible_no_log"):
-                record["msg"] = "(output hidden by no_log)"
+            record["msg"] = failure_message(outcome, "")[:2000]
             record["ignored"] = bool(getattr(task, "ignore_errors", False))
         evidence_dir = outcome.get("hadrill_evidence_dir")
         if evidence_dir and self._path is None:

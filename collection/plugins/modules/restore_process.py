@@ -185,29 +185,31 @@ def spawn(argv, chdir, env, log_path, preexec):
     Not module.run_command: the process must outlive this module. An exec failure comes back
     through a close-on-exec pipe, so /proc/<pid>/cmdline is the program's own when this returns.
     """
+    # Opened here, before the child gives up root: the log directory is root's.
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    devnull = os.open(os.devnull, os.O_RDONLY)
     read_end, write_end = os.pipe()
     os.set_inheritable(write_end, False)
     pid = os.fork()
     if pid == 0:  # child
         try:
-            os.close(read_end)
-            os.setsid()
-            if preexec is not None:
-                preexec()
-            if chdir:
-                os.chdir(chdir)
-            log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
             os.dup2(log, 1)
             os.dup2(log, 2)
             os.closerange(3, write_end)
             os.closerange(write_end + 1, 65536)
+            os.setsid()
+            if chdir:
+                os.chdir(chdir)
+            if preexec is not None:
+                preexec()
             os.execvpe(argv[0], argv, env)
         except BaseException as exc:  # pylint: disable=broad-except
             os.write(write_end, f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
         finally:
             os._exit(127)
+    os.close(log)
+    os.close(devnull)
     os.close(write_end)
     with os.fdopen(read_end, "rb") as reader:
         failure = reader.read()

@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 hadrill maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Why a task failed, in one line an operator can act on.
+
+A looped task fails with "One or more items failed": the reason is in its items, so the failed
+items' own messages are used instead, each named by its loop label.
+"""
+
+from __future__ import annotations
+
+LOOP_FAILED = "One or more items failed"
+
+
+def _message(result):
+    return str(result.get("msg") or result.get("stderr") or result.get("reason") or "").strip()
+
+
+def _label(item):
+    label = item.get("_ansible_item_label", item.get("item"))
+    if isinstance(label, dict):
+        label = label.get("name", label)
+    return str(label)
+
+
+def failure_message(result, default="a task failed"):
+    if not isinstance(result, dict):
+        return default
+    if result.get("_ansible_no_log"):
+        return "(output hidden by no_log)"
+    message = _message(result)
+    items = result.get("results")
+    if isinstance(items, list) and (not message or message == LOOP_FAILED):
+        failed = [item for item in items if isinstance(item, dict) and item.get("failed")]
+        parts = []
+        for item in failed:
+            text = "(output hidden by no_log)" if item.get("_ansible_no_log") else (_message(item) or "failed")
+            parts.append("%s: %s" % (_label(item), text))
+        if parts:
+            return "; ".join(parts)
+    return message or default
