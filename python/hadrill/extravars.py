@@ -17,6 +17,20 @@ class ExtraVarsError(ValueError):
     pass
 
 
+def _key_values(item: str) -> dict[str, str]:
+    """key=value pairs split as ansible-playbook splits them (quotes keep spaces in a value)."""
+    from ansible.errors import AnsibleError
+    from ansible.parsing.splitter import parse_kv
+
+    try:
+        pairs = parse_kv(item)
+    except AnsibleError as exc:
+        raise ExtraVarsError(f"--extra-vars: cannot parse {item!r}: {exc}") from None
+    if "_raw_params" in pairs or not pairs:
+        raise ExtraVarsError(f"--extra-vars: expected key=value, got {item!r}")
+    return {str(key): str(value) for key, value in pairs.items()}
+
+
 @dataclass(frozen=True)
 class ExtraVars:
     files: tuple[Path, ...] = ()
@@ -39,11 +53,7 @@ class ExtraVars:
                     raise ExtraVarsError(f"--extra-vars: invalid JSON: {exc}") from None
                 inline.update(value)
             else:
-                for part in item.split():
-                    key, sep, value = part.partition("=")
-                    if not sep or not key:
-                        raise ExtraVarsError(f"--extra-vars: expected key=value, got {part!r}")
-                    inline[key] = value
+                inline.update(_key_values(item))
         return cls(tuple(files), inline)
 
     def with_values(self, **values: Any) -> "ExtraVars":

@@ -69,7 +69,7 @@ def resolve(
         context.CLIARGS = ImmutableDict(extra_vars=(), tags=(), skip_tags=(), check=False, diff=False)
     _load_scenario_models()
     prefixes = tuple(SECTIONS) + tuple(prefix for prefix, _ in SCENARIO_SECTIONS.values())
-    host_fields = {name for model, _, _ in GROUPS.values() for name in model.model_fields}
+    group_fields = {group: set(model.model_fields) for group, (model, _, _) in GROUPS.items()}
     loader = ansible_loader(vault_password_file)
     extra = extra_vars if isinstance(extra_vars, ExtraVars) else ExtraVars(inline=dict(extra_vars))
     try:
@@ -87,9 +87,12 @@ def resolve(
         groups = {name: [host.name for host in group.get_hosts()] for name, group in manager.groups.items()}
         hosts: dict[str, dict[str, Any]] = {}
         for host in manager.get_hosts():
+            # Only the fields of the host's own groups: an API host's platform command may use
+            # variables the database host does not have.
+            names = set().union(*(fields for group, fields in group_fields.items() if host.name in groups.get(group, [])))
             raw = {**variable_manager.get_vars(host=host), **extra_vars}
             host_templar = Templar(loader=loader, variables=raw)
-            hosts[host.name] = {name: host_templar.template(raw[name]) for name in host_fields if name in raw}
+            hosts[host.name] = {name: host_templar.template(raw[name]) for name in names if name in raw}
     except (AnsibleError, ExtraVarsError) as exc:
         raise InventoryError(f"cannot read inventory {inventory}: {exc}") from None
     return ResolvedInventory(variables=variables, groups=groups, hosts=hosts)

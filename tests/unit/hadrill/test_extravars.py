@@ -11,7 +11,7 @@ import pytest
 from ansible.parsing.dataloader import DataLoader
 
 from hadrill.extravars import ExtraVars, ExtraVarsError
-from hadrill.inventory import ansible_loader
+from hadrill.inventory import ansible_loader, resolve
 
 
 def test_key_value_json_and_files_are_kept_apart(tmp_path):
@@ -20,6 +20,10 @@ def test_key_value_json_and_files_are_kept_apart(tmp_path):
     extra = ExtraVars.parse([f"@{overlay}", "b=2 c=x", '{"d": [1, 2]}'])
     assert extra.files == (overlay.resolve(),)
     assert extra.inline == {"b": "2", "c": "x", "d": [1, 2]}
+
+
+def test_quoted_values_keep_their_spaces_as_with_ansible_playbook():
+    assert ExtraVars.parse(['owner="on call" drill_id=x']).inline == {"owner": "on call", "drill_id": "x"}
 
 
 def test_files_come_first_so_inline_values_win(tmp_path):
@@ -37,6 +41,7 @@ def test_files_come_first_so_inline_values_win(tmp_path):
     ("[1, 2]", "expected key=value"),
     ("novalue", "expected key=value"),
     ("=x", "expected key=value"),
+    ("a=1 stray", "expected key=value"),
 ])
 def test_bad_items_are_named(item, message):
     with pytest.raises(ExtraVarsError, match=message):
@@ -65,3 +70,14 @@ def test_a_file_that_is_not_a_mapping_is_refused(tmp_path):
     overlay.write_text("- a\n- b\n")
     with pytest.raises(ExtraVarsError, match="expected a mapping"):
         ExtraVars.parse([f"@{overlay}"]).load(DataLoader())
+
+
+def test_host_templates_in_an_extra_vars_file_are_rendered_per_host_of_their_groups():
+    """A platform command using the API host's own supervisor_ctl: rendered for the API hosts, and
+    not attempted for hosts (the database, the load balancer) that do not have that variable."""
+    repo = Path(__file__).resolve().parents[3]
+    adapter = repo / "tests/integration/rollback/command_adapter.json"
+    resolved = resolve(repo / "inventories/local", ExtraVars.parse([f"@{adapter}"]))
+    status = resolved.hosts["api-1"]["platform_status_command"]
+    assert "supervisorctl -c" in status and "{{" not in status
+    assert "platform_status_command" not in resolved.hosts["pg-primary"]
