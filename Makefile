@@ -9,7 +9,7 @@ SHELL     := /bin/bash
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv rehearse sandbox sandbox-down drill test test-unit test-integration test-collection lint sanity molecule bench campaign clean
+.PHONY: help venv rehearse sandbox sandbox-down drill test test-unit test-integration test-collection lint sanity molecule molecule-up molecule-down bench campaign clean
 
 help:
 	@echo "make rehearse      set up everything, bring up the local sandbox and run the drill against it"
@@ -38,7 +38,10 @@ sandbox-down: venv
 rehearse: sandbox
 	@./scripts/rehearse $(INVENTORY)
 
-test: venv test-unit lint test-integration test-collection molecule
+# The molecule scenario's steps are run one by one around the integration tests, so that they use
+# the sandbox molecule has just brought up and verified, and its destroy step (which checks that
+# nothing is left) tears down a sandbox that has been through every drill.
+test: venv test-unit lint test-collection molecule-up test-integration molecule-down
 
 test-unit: venv
 	$(PYTHON) -m pytest -q tests/unit
@@ -58,6 +61,15 @@ sanity: venv
 
 molecule: venv
 	molecule test -s sandbox
+
+molecule-up: venv
+	molecule destroy -s sandbox
+	molecule converge -s sandbox
+	molecule idempotence -s sandbox
+	molecule verify -s sandbox
+
+molecule-down: venv
+	molecule destroy -s sandbox
 
 bench: venv
 	$(PYTHON) -m pytest -q -s tests/bench

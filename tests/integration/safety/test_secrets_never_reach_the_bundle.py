@@ -35,6 +35,10 @@ def planted_overlay(tmp_path: Path, sandbox) -> tuple[Path, Path]:
         "timeout_seconds": 30,
     })
     overlay = {
+        # Shorter windows than the rehearsal's: this test is about what is written, not about timing.
+        "db_restore_canary_warmup_seconds": 4,
+        "api_rollback_observation_seconds": 6,
+        "worker_replay_pause_seconds": 4,
         "validation_gates_commands": gates,
         "drill_http_headers": {
             "Authorization": "Bearer {{ app_api_keys.default }}",
