@@ -6,8 +6,11 @@
 from __future__ import annotations
 
 import os
+import shlex
 
+from ansible_collections.hadrill.drills.plugins.module_utils.process_command import command_argv, pid_file
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
+from ansible_collections.hadrill.drills.plugins.plugin_utils.restore_shell import run_shell
 
 PASSED_THROUGH = ("name", "state", "command", "chdir", "environment", "placeholders", "user", "log_dir",
                   "startup_grace_seconds", "pid", "cmdline_contains", "log_path", "timeout_seconds")
@@ -29,28 +32,16 @@ class ActionModule(DrillAction):
         name = module_args.get("name", "process")
         entry_id = f"restore-process-{name}"
         host = self._task.delegate_to or task_vars.get("inventory_hostname", "localhost")
-        outcome = self._execute_module(module_name="hadrill.drills.restore_process", module_args=module_args,
-                                       task_vars=task_vars)
         if module_args.get("state", "started") == "started":
-            if outcome.get("pid") and not outcome.get("failed"):
-                # Journaled the moment the pid is known (a pid cannot be journaled before it exists).
-                journal.open_entry(evidence_dir, f"verification process {name} started",
-                                   {"kind": "process", "host": host, "pid": outcome["pid"],
-                                    "cmdline_contains": outcome["cmdline"]},
-                                   scenario=record.SCENARIO, host=host, entry_id=entry_id)
-                journal.open_entry(evidence_dir, f"log directory of verification process {name} created",
-                                   {"kind": "path_absent", "host": host, "path": os.path.dirname(outcome["log_path"])},
-                                   scenario=record.SCENARIO, host=host, entry_id=f"{entry_id}-log")
-                record.mark(evidence_dir, "verification_process_started", {
-                    "process": name, "pid": outcome["pid"], "host": host,
-                })
-            else:
-                self._keep_log(evidence_dir, name, outcome.get("log_tail", ""))
+            outcome = self._start(evidence_dir, module_args, name, entry_id, host, task_vars)
         else:
+            outcome = self._execute_module(module_name="hadrill.drills.restore_process", module_args=module_args,
+                                           task_vars=task_vars)
             if outcome.get("gone") and not outcome.get("failed"):
                 journal.close_entry(evidence_dir, entry_id)
-                if module_args.get("log_path"):
-                    journal.close_entry(evidence_dir, f"{entry_id}-log")  # the module removed it
+                log_entry = f"{entry_id}-log"
+                if module_args.get("log_path") and log_entry in {entry.id for entry in journal.open_entries(evidence_dir)}:
+                    journal.close_entry(evidence_dir, log_entry)  # the module removed it
             self._keep_log(evidence_dir, name, outcome.get("log_tail", ""))
             record.check(evidence_dir, f"verification_process_{name}_stopped", f"Verification process {name} stopped",
                          bool(outcome.get("gone")), observed=outcome.get("stopped"), expected="terminated, killed or already gone",
@@ -58,6 +49,40 @@ class ActionModule(DrillAction):
         outcome.pop("log_tail", None)
         result.update(outcome)
         return result
+
+    def _start(self, evidence_dir, module_args, name, entry_id, host, task_vars):
+        """Journal the process before it exists (found through its pid file), so that a crash at
+        any moment of the start leaves an entry that `hadrill recover` can undo."""
+        from hadrill import journal
+        from hadrill.scenarios.restore import record
+
+        chosen_dir = not module_args.get("log_dir")
+        if chosen_dir:
+            module_args["log_dir"] = "/tmp/hadrill-restore-%s-%s" % (os.path.basename(str(evidence_dir)), name)
+            # Opened first so that it is undone last: the process entry needs the pid file in it.
+            journal.open_entry(evidence_dir, f"log directory of verification process {name} created",
+                               {"kind": "path_absent", "host": host, "path": module_args["log_dir"]},
+                               scenario=record.SCENARIO, host=host, entry_id=f"{entry_id}-log")
+        cmdline = " ".join(command_argv(module_args.get("command"), module_args.get("placeholders")))
+        journal.open_entry(evidence_dir, f"verification process {name} started",
+                           {"kind": "process", "host": host, "pid_file": pid_file(module_args["log_dir"], name),
+                            "cmdline_contains": cmdline},
+                           scenario=record.SCENARIO, host=host, entry_id=entry_id)
+        outcome = self._execute_module(module_name="hadrill.drills.restore_process", module_args=module_args,
+                                       task_vars=task_vars)
+        if outcome.get("pid") and not outcome.get("failed"):
+            record.mark(evidence_dir, "verification_process_started", {
+                "process": name, "pid": outcome["pid"], "host": host,
+            })
+            return outcome
+        # It never started, or exited at once: nothing runs, and its log is kept in the bundle.
+        self._keep_log(evidence_dir, name, outcome.get("log_tail", ""))
+        journal.close_entry(evidence_dir, entry_id)
+        if chosen_dir:
+            removed = run_shell(self, "rm -rf -- %s" % shlex.quote(module_args["log_dir"]))
+            if removed.rc == 0:
+                journal.close_entry(evidence_dir, f"{entry_id}-log")
+        return outcome
 
     @staticmethod
     def _keep_log(evidence_dir, name, text):

@@ -19,8 +19,10 @@ description:
   - O(state=stopped) stops the process O(pid) if its command line still contains
     O(cmdline_contains) (a reused pid is never signalled); SIGTERM to its process group, SIGKILL
     after O(timeout_seconds); returns the end of its log and removes the log directory.
-  - Through its action plugin on the controller, a start is journaled (kind C(process)) so that
-    C(hadrill recover) stops it after a crash, and a stop closes the entry and keeps the log.
+  - The pid is written to C(<log_dir>/<name>.pid) as soon as the process is forked.
+  - Through its action plugin on the controller, a start is journaled (kind C(process), found
+    through that pid file) before the process is started, so that C(hadrill recover) stops it
+    even after a crash in the middle of the start; a stop closes the entry and keeps the log.
   - C(${name}) placeholders of O(placeholders) are replaced in O(command), O(chdir) and the
     values of O(environment).
 author:
@@ -125,20 +127,15 @@ log_tail:
 
 import os
 import pwd
-import shlex
 import signal
-import string
 import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.hadrill.drills.plugins.module_utils.process_command import command_argv, fill, pid_file
 
 LOG_TAIL_BYTES = 8000
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-def fill(text, values):
-    return string.Template(text).safe_substitute({key: str(value) for key, value in values.items()})
 
 
 def tail(path):
@@ -179,7 +176,7 @@ def demote(user):
     return apply, entry.pw_dir
 
 
-def spawn(argv, chdir, env, log_path, preexec):
+def spawn(argv, chdir, env, log_path, preexec, pid_path):
     """Start argv in its own session with output to log_path and return its pid once it is exec'd.
 
     Not module.run_command: the process must outlive this module. An exec failure comes back
@@ -211,6 +208,10 @@ def spawn(argv, chdir, env, log_path, preexec):
     os.close(log)
     os.close(devnull)
     os.close(write_end)
+    # Written before anything else can fail: the drill journaled this file as the way to find
+    # the process, before starting it.
+    with open(pid_path, "w", encoding="ascii") as handle:
+        handle.write("%d\n" % pid)
     with os.fdopen(read_end, "rb") as reader:
         failure = reader.read()
     if failure:
@@ -230,8 +231,7 @@ def exit_code(pid):
 def start(module):
     params = module.params
     values = params["placeholders"]
-    command = fill(params["command"] or "", values)
-    argv = shlex.split(command)
+    argv = command_argv(params["command"], values)
     if not argv:
         module.fail_json(msg=f"process {params['name']}: empty command")
     chdir = fill(params["chdir"], values) if params["chdir"] else None
@@ -252,7 +252,7 @@ def start(module):
     os.makedirs(log_dir, mode=0o700, exist_ok=True)
     log_path = os.path.join(log_dir, f"{params['name']}.log")
     try:
-        pid = spawn(argv, chdir, env, log_path, preexec)
+        pid = spawn(argv, chdir, env, log_path, preexec, pid_file(log_dir, params["name"]))
     except OSError as exc:
         module.fail_json(msg=f"process {params['name']} could not start: {exc}", log_path=log_path, log_tail="")
     deadline = time.monotonic() + params["startup_grace_seconds"]
@@ -298,7 +298,9 @@ def stop(module):
     if params["log_path"]:
         # The log and its directory are the drill's whoever holds the pid now; a directory that
         # holds anything else is left alone.
-        for remove, path in ((os.remove, params["log_path"]), (os.rmdir, os.path.dirname(params["log_path"]))):
+        log_dir = os.path.dirname(params["log_path"])
+        for remove, path in ((os.remove, params["log_path"]), (os.remove, pid_file(log_dir, params["name"])),
+                             (os.rmdir, log_dir)):
             try:
                 remove(path)
             except OSError:
