@@ -82,16 +82,23 @@ def orphaned_drill_workers() -> list[int]:
 
 
 def stop_orphans(timeout: float = 10.0) -> list[int]:
-    victims = orphaned_drill_workers()
-    for pid in victims:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    """Kill orphaned drill processes, in waves: once an orphaned ansible-playbook is gone, its own
+    workers are orphans in turn."""
+    stopped: list[int] = []
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() and _ppid(pid) == 1 for pid in victims):
-        time.sleep(0.05)
-    return victims
+    while time.monotonic() < deadline:
+        victims = [pid for pid in orphaned_drill_workers() if pid not in stopped]
+        if not victims:
+            break
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        stopped += victims
+        while time.monotonic() < deadline and any(lock._alive(pid) for pid in victims):
+            time.sleep(0.05)
+    return stopped
 
 
 def recover_bundle(project: Path, inventory: Path, bundle: Path, entries: list[JournalEntry],

@@ -156,6 +156,8 @@ def run_drill(
         "ANSIBLE_CONFIG": str(project_dir / "ansible.cfg"),
         "PATH": env_bin + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_FORCE_COLOR": "0",
+        # The drill lock names this process: when it is killed, the drill is over (see drill_start).
+        "HADRILL_CONTROLLER_PID": str(os.getpid()),
     }
     if evidence_root is not None:
         envvars["HADRILL_EVIDENCE_ROOT"] = str(evidence_root)

@@ -34,6 +34,17 @@ class _TemplatedVars(Mapping):
         return len(self._variables)
 
 
+def controller_pid():
+    """The process whose life is the drill's: `hadrill run` when it drives the playbook (under
+    ansible-runner, ansible-playbook has its own session and outlives a killed controller, so it
+    must not be what keeps the drill "running"), else the ansible-playbook process (the forked
+    worker's parent)."""
+    value = os.environ.get("HADRILL_CONTROLLER_PID", "")
+    if value.isdigit() and int(value) > 1:
+        return int(value)
+    return os.getppid()
+
+
 class ActionModule(DrillAction):
     """Validate the drill configuration, allocate the drill id and evidence directory, take the lock."""
 
@@ -77,8 +88,7 @@ class ActionModule(DrillAction):
                 host_has=lambda host, name: name in hostvars[host],
                 evidence_root=evidence_root,
                 secrets=self._secrets(task_vars),
-                # the forked worker's parent is the ansible-playbook process that runs the drill
-                controller_pid=os.getppid(),
+                controller_pid=controller_pid(),
                 ansible_version=ansible_version,
             )
         except ConfigError as exc:
