@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleActionFail
-
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
 from ansible_collections.hadrill.drills.plugins.modules.restore_canary import ARGUMENT_SPEC
 JOURNAL_ID = "restore-canary-table"
@@ -21,16 +19,13 @@ class ActionModule(DrillAction):
         import psycopg
 
         from hadrill import journal
-        from hadrill.scenarios.restore import canary, hosts, record
+        from hadrill.scenarios.restore import canary, record
 
         args = self.validated_args(ARGUMENT_SPEC)
         evidence_dir = self.evidence_dir(task_vars, args.get("evidence_dir"))
         drill_id = evidence_dir.name
-        try:
-            host = hosts.db_primary_name(task_vars["groups"], args.get("db_inventory_host"))
-            conninfo = hosts.db_settings(task_vars["hostvars"], host, self._templar.template).conninfo()
-        except hosts.HostError as exc:
-            raise AnsibleActionFail(str(exc)) from None
+        host, db = self.database_host(args.get("db_inventory_host"), task_vars)
+        conninfo = db.conninfo()
         table = args["table"]
         undo = canary.drop_statement(table, drill_id)
         try:

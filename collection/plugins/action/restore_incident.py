@@ -25,15 +25,11 @@ class ActionModule(DrillAction):
         from hadrill import clock
         from hadrill.events import read_lines
         from hadrill.layout import Bundle
-        from hadrill.scenarios.restore import hosts, instance, record, targets, wal
+        from hadrill.scenarios.restore import instance, record, targets, wal
 
         args = self.validated_args(ARGUMENT_SPEC)
         evidence_dir = self.evidence_dir(task_vars, args.get("evidence_dir"))
-        try:
-            host = hosts.db_primary_name(task_vars["groups"], args.get("db_inventory_host"))
-            db = hosts.db_settings(task_vars["hostvars"], host, self._templar.template)
-        except hosts.HostError as exc:
-            raise AnsibleActionFail(str(exc)) from None
+        db = self.database_target(args.get("db_inventory_host"), task_vars)
 
         frozen = None
         if args["target"] == "latest" and args.get("freeze_source"):

@@ -23,16 +23,11 @@ class ActionModule(DrillAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         self.require_hadrill()
-        from hadrill.scenarios.restore import hosts
 
         args = self.validated_args(ARGUMENT_SPEC)
         self._evidence = self.evidence_dir(task_vars, args.get("evidence_dir"))
         self._args = args
-        try:
-            self._db_name = hosts.db_primary_name(task_vars["groups"], args.get("db_inventory_host"))
-            self._db = hosts.db_settings(task_vars["hostvars"], self._db_name, self._templar.template)
-        except hosts.HostError as exc:
-            raise AnsibleActionFail(str(exc)) from None
+        self._db_name, self._db = self.database_host(args.get("db_inventory_host"), task_vars)
         self._host_name = self._task.delegate_to or task_vars.get("inventory_hostname", "localhost")
         self._address = args.get("host") or self._db.db_host
         method = args["method"]

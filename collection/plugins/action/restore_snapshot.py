@@ -23,15 +23,11 @@ class ActionModule(DrillAction):
         import psycopg
 
         from hadrill.layout import Bundle
-        from hadrill.scenarios.restore import hosts, snapshot
+        from hadrill.scenarios.restore import snapshot
 
         args = self.validated_args(ARGUMENT_SPEC)
         evidence_dir = self.evidence_dir(task_vars, args.get("evidence_dir"))
-        try:
-            host = hosts.db_primary_name(task_vars["groups"], args.get("db_inventory_host"))
-            db = hosts.db_settings(task_vars["hostvars"], host, self._templar.template)
-        except hosts.HostError as exc:
-            raise AnsibleActionFail(str(exc)) from None
+        db = self.database_target(args.get("db_inventory_host"), task_vars)
         queries = [snapshot.SampleQuery.model_validate(item) for item in args["queries"]]
         record_path = Bundle(evidence_dir).records / RECORD
         try:

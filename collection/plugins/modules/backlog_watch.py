@@ -77,9 +77,8 @@ options:
   timeout_marker:
     description: Marker recorded when the drain timeout passed (drain).
     type: str
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

@@ -45,9 +45,8 @@ options:
     description: Fail the task when O(passed) is false (after recording it).
     type: bool
     default: false
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

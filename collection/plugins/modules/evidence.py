@@ -19,10 +19,8 @@ description:
     drill is sealed too.
 author:
   - hadrill maintainers (!UNKNOWN)
-options:
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

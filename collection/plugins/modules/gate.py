@@ -48,11 +48,10 @@ options:
     description: Fail the task when the gate did not pass (after recording it).
     type: bool
     default: false
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
 requirements:
   - coreutils C(timeout) and C(env) on the target host
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

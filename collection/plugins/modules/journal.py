@@ -41,9 +41,8 @@ options:
   host:
     description: Inventory host acted on.
     type: str
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

@@ -30,11 +30,10 @@ options:
     description: Extra facts recorded with the marker.
     type: dict
     default: {}
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact set by M(hadrill.drills.drill_start).
-    type: path
 notes:
   - Timestamps come from the controller, whatever host the task is delegated to.
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

@@ -28,9 +28,6 @@ options:
   params:
     description: Query parameters (list or dict).
     type: raw
-  db_inventory_host:
-    description: Inventory host whose C(db_*) variables give the credentials; defaults to the first C(db_primary) host.
-    type: str
   host:
     description: Override the database host name.
     type: str
@@ -48,6 +45,8 @@ options:
     description: Run inside a read-only repeatable-read transaction.
     type: bool
     default: false
+extends_documentation_fragment:
+  - hadrill.drills.drill.database
 """
 
 EXAMPLES = r"""

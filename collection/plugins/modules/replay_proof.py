@@ -85,9 +85,8 @@ options:
     description: Fail the task when the proof fails (it is recorded either way).
     type: bool
     default: false
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

@@ -102,12 +102,9 @@ options:
   command_teardown:
     description: Command that removes the restored instance (C(command) method).
     type: str
-  db_inventory_host:
-    description: Inventory host with the C(db_*) variables; defaults to the first C(db_primary) host.
-    type: str
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill.database
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

@@ -74,9 +74,8 @@ options:
     description: How long to wait after SIGTERM before SIGKILL.
     type: float
     default: 15.0
-  evidence_dir:
-    description: Evidence directory (used by the action plugin); defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

@@ -39,9 +39,8 @@ options:
     description: Headers sent with every request (request headers win).
     type: dict
     default: {}
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

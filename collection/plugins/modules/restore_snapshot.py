@@ -67,12 +67,9 @@ options:
     description: Name of the canary sampler whose samples are the acknowledged rows.
     type: str
     default: canary
-  db_inventory_host:
-    description: Inventory host with the C(db_*) variables; defaults to the first C(db_primary) host.
-    type: str
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill.database
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

@@ -62,9 +62,8 @@ options:
     description: Fail the task when the contract is broken.
     type: bool
     default: false
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

@@ -61,9 +61,8 @@ options:
         sampler's database connection; it is passed as C(config.dsn) through a private spec
         file, never as a task argument or into the evidence bundle.
     type: str
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

@@ -66,9 +66,8 @@ options:
     description: Marker recorded when the window ends without the rule firing.
     type: str
     default: observation_finished
-  evidence_dir:
-    description: Evidence directory; defaults to the C(drill_evidence_dir) fact.
-    type: path
+extends_documentation_fragment:
+  - hadrill.drills.drill
 """
 
 EXAMPLES = r"""

@@ -47,24 +47,31 @@ class DrillAction(ActionBase):
             raise AnsibleActionFail(f"evidence directory {path} does not exist")
         return path
 
-    def database_target(self, host, task_vars):
-        """The DbPrimaryHost settings of an inventory host (default: the first db_primary host).
+    def database_host(self, host, task_vars):
+        """The inventory name and validated DbPrimaryHost settings of a database host.
 
-        Credentials come from the inventory's db_* variables, never from task arguments.
+        ``host`` defaults to the first db_primary host. Credentials come from the inventory's db_*
+        variables, never from task arguments; only those variables are templated.
         """
         from pydantic import ValidationError
 
         from hadrill.config.targets import DbPrimaryHost
 
         host = host or (task_vars["groups"].get("db_primary") or [None])[0]
-        if not host or host not in task_vars["hostvars"]:
-            raise AnsibleActionFail(f"no database host {host!r}: name an inventory host or define the db_primary group")
+        if not host:
+            raise AnsibleActionFail("no db_primary host: define the db_primary group or name the database's inventory host")
+        if host not in task_vars["hostvars"]:
+            raise AnsibleActionFail(f"database host {host!r} is not an inventory host")
         hostvars = task_vars["hostvars"][host]
         values = {name: self._templar.template(hostvars[name]) for name in DbPrimaryHost.model_fields if name in hostvars}
         try:
-            return DbPrimaryHost.model_validate(values)
+            return host, DbPrimaryHost.model_validate(values)
         except ValidationError as exc:
             raise AnsibleActionFail(f"database settings of {host} are invalid: {exc}") from None
+
+    def database_target(self, host, task_vars):
+        """The DbPrimaryHost settings of an inventory host (default: the first db_primary host)."""
+        return self.database_host(host, task_vars)[1]
 
     def validated_args(self, argument_spec):
         validation_result, new_module_args = self.validate_argument_spec(argument_spec=argument_spec)
