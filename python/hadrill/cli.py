@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import traceback
 from pathlib import Path
@@ -175,7 +174,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
     from hadrill.config import ConfigError
     from hadrill.inventory import InventoryError, load_config
     from hadrill.recover import RecoveryRefused, bundles_with_open_entries, recover_bundle, refuse_if_running, stop_orphans
-    from hadrill.runner import find_project_dir
+    from hadrill.runner import find_project_dir, remove_leftover_private_dirs
 
     project = Path(args.project) if args.project else find_project_dir(Path.cwd())
     if project is None:
@@ -197,6 +196,10 @@ def cmd_recover(args: argparse.Namespace) -> int:
     orphans = stop_orphans()
     if orphans:
         print(f"stopped {len(orphans)} orphaned ansible worker(s) of the interrupted drill: {orphans}")
+    leftovers = remove_leftover_private_dirs()
+    if leftovers:
+        print(f"removed {len(leftovers)} ansible-runner directory(ies) left by a killed controller "
+              f"(raw task output): {', '.join(str(path) for path in leftovers)}")
     pending = bundles_with_open_entries(root, environment)
     if not pending:
         print(f"nothing to recover: no drill of {environment!r} under {root} has open actions")

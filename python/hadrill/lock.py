@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hadrill import clock, journal
+from hadrill.processes import alive
 
 LOCK_DIR = ".locks"
 
@@ -26,20 +27,6 @@ def lock_path(evidence_root: Path, environment: str) -> Path:
     return evidence_root / LOCK_DIR / f"{environment}.json"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().split()[2] != "Z"
-    except OSError:
-        return True
-
-
 def read_lock(evidence_root: Path, environment: str) -> dict[str, Any] | None:
     try:
         return json.loads(lock_path(evidence_root, environment).read_text(encoding="utf-8"))
@@ -49,7 +36,7 @@ def read_lock(evidence_root: Path, environment: str) -> dict[str, Any] | None:
 
 def _refuse_if_held(evidence_root: Path, environment: str, holder: dict[str, Any], drill_id: str | None) -> None:
     """Raise DrillLocked when the holder runs, or died leaving actions to undo; return if stale."""
-    if holder.get("pid") and _alive(int(holder["pid"])):
+    if holder.get("pid") and alive(int(holder["pid"])):
         raise DrillLocked(
             f"environment {environment!r} is busy: drill {holder.get('drill_id')} is running "
             f"(pid {holder.get('pid')} since {holder.get('since')}); one drill at a time"

@@ -17,6 +17,7 @@ from hadrill.extravars import ExtraVars
 from hadrill.finalize import finalize
 from hadrill.journal import JournalEntry
 from hadrill.layout import Bundle, is_bundle
+from hadrill.processes import alive, cmdline, parent_pid
 
 RECOVER_PLAYBOOK = "playbooks/recover.yml"
 
@@ -51,23 +52,6 @@ def bundles_with_open_entries(evidence_root: Path, environment: str) -> list[tup
     return found
 
 
-def _proc_cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _ppid(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("PPid:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def orphaned_drill_workers() -> list[int]:
     """Ansible workers of a dead drill: they called setsid(), so killing the controller's
     process group leaves them running a half-finished task. Their parent is gone (ppid 1)."""
@@ -75,8 +59,8 @@ def orphaned_drill_workers() -> list[int]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
-        cmdline = _proc_cmdline(int(entry.name))
-        if "ansible-playbook" in cmdline and "drill.yml" in cmdline and _ppid(int(entry.name)) == 1:
+        command = cmdline(int(entry.name))
+        if "ansible-playbook" in command and "drill.yml" in command and parent_pid(int(entry.name)) == 1:
             orphans.append(int(entry.name))
     return orphans
 
@@ -96,7 +80,7 @@ def stop_orphans(timeout: float = 10.0) -> list[int]:
             except ProcessLookupError:
                 pass
         stopped += victims
-        while time.monotonic() < deadline and any(lock._alive(pid) for pid in victims):
+        while time.monotonic() < deadline and any(alive(pid) for pid in victims):
             time.sleep(0.05)
     return stopped
 
@@ -132,7 +116,7 @@ def recover_bundle(project: Path, inventory: Path, bundle: Path, entries: list[J
 
 def refuse_if_running(evidence_root: Path, environment: str) -> None:
     holder = lock.read_lock(evidence_root, environment)
-    if holder and holder.get("pid") and lock._alive(int(holder["pid"])):
+    if holder and holder.get("pid") and alive(int(holder["pid"])):
         raise RecoveryRefused(
             f"drill {holder.get('drill_id')} is still running on {environment!r} (pid {holder['pid']}); "
             "interrupt it first (Ctrl-C on hadrill run cleans up by itself)"

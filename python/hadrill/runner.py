@@ -17,9 +17,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from hadrill.extravars import ExtraVars
+from hadrill.processes import alive
 from hadrill.scenarios import scenario_for_role
 
 PLAYBOOK = "playbooks/drill.yml"
+# ansible-runner's private data directory: its artifacts hold raw task output, so it never goes into
+# the evidence bundle and is removed when the run ends. The controller's pid in the name lets
+# remove_leftover_private_dirs find those of a killed controller.
+PRIVATE_DIR_PREFIX = "hadrill-runner-"
 
 
 @dataclass
@@ -150,7 +155,7 @@ def run_drill(
     ticker.start()
     previous_int = signal.signal(signal.SIGINT, on_sigint)
     previous_term = signal.signal(signal.SIGTERM, on_sigint)
-    private = Path(tempfile.mkdtemp(prefix="hadrill-runner-"))
+    private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}-"))
     env_bin = str(Path(sys.executable).parent)
     envvars = {
         "ANSIBLE_CONFIG": str(project_dir / "ansible.cfg"),
@@ -189,3 +194,21 @@ def run_drill(
         signal.signal(signal.SIGINT, previous_int)
         signal.signal(signal.SIGTERM, previous_term)
         shutil.rmtree(private, ignore_errors=True)
+
+
+def remove_leftover_private_dirs(parent: Path | None = None) -> list[Path]:
+    """Remove the private data directories of controllers that were killed before cleaning up.
+
+    A killed controller cannot remove its own directory, and ansible-runner's artifacts in it keep
+    raw task output (which the evidence bundle redacts). Directories of running controllers stay.
+    """
+    parent = parent or Path(tempfile.gettempdir())
+    removed = []
+    for path in parent.glob(f"{PRIVATE_DIR_PREFIX}*-*"):
+        pid = path.name[len(PRIVATE_DIR_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or not path.is_dir() or path.is_symlink() or alive(int(pid)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            removed.append(path)
+    return removed

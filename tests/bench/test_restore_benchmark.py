@@ -86,7 +86,7 @@ class BenchCluster:
         self.config.write_text("\n".join([
             "[global]", f"repo1-path={self.repo}", "repo1-retention-full=2", "start-fast=y", "process-max=2",
             "compress-type=lz4", f"log-path={self.work / 'log'}", f"lock-path={self.work / 'lock'}",
-            "log-level-console=warn", "", f"[{STANZA}]", "pg1-path=@DATA@", f"pg1-port=@PORT@",
+            "log-level-console=warn", "", f"[{STANZA}]", "pg1-path=@DATA@", "pg1-port=@PORT@",
             "pg1-socket-path=@SOCK@", f"pg1-user={self.admin_user}", "",
         ]))
         shutil.chown(self.config, "postgres", "postgres")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
@@ -13,6 +12,7 @@ from typing import Any, Protocol
 
 from hadrill import clock
 from hadrill.events import append_line
+from hadrill.processes import alive
 from hadrill.samplers.spec import SamplerSpec
 
 SampleFunction = Callable[[int], "dict[str, Any] | list[dict[str, Any]] | None"]
@@ -37,16 +37,6 @@ def register(kind: str) -> Callable[[Callable[[SamplerSpec], SamplerKind]], Call
         return factory
 
     return decorator
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class SampleWriter:
@@ -101,7 +91,7 @@ def run(spec: SamplerSpec, kind: SamplerKind, writer: SampleWriter, stop: thread
                 break
             if spec.watch_pid and now - watched_at >= WATCH_INTERVAL_SECONDS:
                 watched_at = now
-                if not _alive(spec.watch_pid):
+                if not alive(spec.watch_pid):
                     reason = "controller_gone"
                     break
             due = started + seq * spec.interval_seconds

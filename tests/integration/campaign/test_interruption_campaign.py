@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 
 from hadrill import journal
 from hadrill.events import read_lines
+from hadrill.runner import PRIVATE_DIR_PREFIX
 from tests.support.wait import wait_until
 from tests.support.drill import BIN, REPO, drill_env
 
@@ -46,6 +48,7 @@ def cases() -> list:
 
 @dataclass
 class Interrupted:
+    controller_pid: int
     bundle: Path
     interrupted_at: str
     returncode: int | None
@@ -75,7 +78,7 @@ def interrupt(sandbox, evidence_root: Path, scenario: str, phase: str, name: str
         else:
             os.kill(process.pid, getattr(signal, name))
         output, _ = process.communicate(timeout=900)
-        return Interrupted(bundle, interrupted_at, process.returncode, output)
+        return Interrupted(process.pid, bundle, interrupted_at, process.returncode, output)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -120,9 +123,10 @@ def acknowledged_ids(bundle: Path) -> set[int]:
     return ids
 
 
-def assert_baseline(sandbox, bundle: Path, releases_before: dict[str, str], evidence_root: Path) -> None:
+def assert_baseline(sandbox, outcome: Interrupted, releases_before: dict[str, str], evidence_root: Path) -> None:
     """Worker running, replicas serving on a safe release and UP, no verification leftovers,
-    no sampler, journal closed, no acknowledged write lost."""
+    no sampler, no raw runner output, journal closed, no acknowledged write lost."""
+    bundle = outcome.bundle
     sandbox.ensure_running(sandbox.worker_program, timeout=5)
     wait_until(sandbox.healthy, timeout=60, interval=0.5, what="the sandbox to serve")
     for host, url in sandbox.api_urls.items():
@@ -146,6 +150,8 @@ def assert_baseline(sandbox, bundle: Path, releases_before: dict[str, str], evid
         assert leftovers == [], f"verification leftovers: {leftovers}"
     for port in sandbox.facts.get("restore_ports", []):
         assert not port_open(port), f"port {port} still open"
+    runner_dirs = list(Path(tempfile.gettempdir()).glob(f"{PRIVATE_DIR_PREFIX}{outcome.controller_pid}-*"))
+    assert runner_dirs == [], f"ansible-runner directory of the interrupted controller left behind: {runner_dirs}"
     assert journal.open_entries(bundle) == []
     ids = acknowledged_ids(bundle)
     if ids:
@@ -167,7 +173,7 @@ def test_interrupt_and_recover(sandbox, tmp_path, scenario, phase, name):
     assert (outcome.bundle / "MANIFEST.sha256").exists(), "the interrupted bundle was not sealed"
     summary = json.loads((outcome.bundle / "summary.json").read_text())
     assert summary["run_status"] in {"interrupted", "stopped", "completed"}
-    assert_baseline(sandbox, outcome.bundle, releases_before, tmp_path)
+    assert_baseline(sandbox, outcome, releases_before, tmp_path)
     verified = subprocess.run([str(BIN / "hadrill"), "verify", str(outcome.bundle)], capture_output=True, text=True)
     assert verified.returncode == 0, verified.stderr
     RESULTS.append({"scenario": scenario, "phase": phase, "signal": name, "recovered_by": recovered_by,

@@ -3,10 +3,8 @@ its schema range refuses to start (exit 78 + STARTUP CONTRACT FAILURE), one insi
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-from pathlib import Path
 
 import pytest
 
