@@ -8,11 +8,21 @@ known-good release)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.integration.rollback.rollback_support import IndependentLog, all_backends_up, api_releases, run_drill
+from hadrill import journal
+from hadrill.events import read_lines
+from tests.integration.rollback.rollback_support import (
+    TEST_THRESHOLDS, IndependentLog, all_backends_up, api_releases, run_drill,
+)
+from tests.support.drill import BIN, REPO, drill_env
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -141,3 +151,47 @@ def test_known_good_release_that_cannot_start_fails_the_scenario_and_keeps_servi
     from hadrill import journal
 
     assert journal.open_entries(run.bundle) == []
+
+
+def candidate_in_rotation(evidence_root: Path) -> Path | None:
+    for events in evidence_root.glob("ha_drill_*/events.jsonl"):
+        for item in read_lines(events):
+            if item.get("event") == "marker" and item.get("name") == "host_enabled" \
+                    and (item.get("data") or {}).get("phase") == "candidate":
+                return events.parent
+    return None
+
+
+def test_recover_after_a_killed_controller_drains_the_canary_before_switching_it_back(
+        leaves_sandbox_serving, tmp_path):
+    """The controller dies (SIGKILL of its process group) while the canary serves the candidate in
+    the load balancer. hadrill recover puts it back on the known-good release the way the drill
+    would have: out of rotation first, back in once up. The test's own requests see no failure."""
+    sandbox = leaves_sandbox_serving
+    current = sandbox.facts["current_release"]
+    process = subprocess.Popen(
+        [str(BIN / "hadrill"), "run", *sandbox.inventory_args, "--scenario", "rollback", "-e", TEST_THRESHOLDS,
+         "-e", "api_rollback_candidate_release=v0.2.3-rc2", "-e", f"api_rollback_known_good_release={current}",
+         "-e", "api_rollback_observation_seconds=600"],
+        cwd=REPO, env=drill_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        bundle = wait_until(lambda: candidate_in_rotation(tmp_path), timeout=300, interval=0.2,
+                            what="the canary to serve the candidate")
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+    assert api_releases(sandbox)["api-1"] == "v0.2.3-rc2" and all_backends_up(sandbox)
+    assert "api_rollback-release-api-1" in {entry.id for entry in journal.open_entries(bundle)}
+
+    with IndependentLog(sandbox) as own:
+        time.sleep(1.0)
+        recovered = subprocess.run([str(BIN / "hadrill"), "recover", *sandbox.inventory_args], cwd=REPO,
+                                   env=drill_env(tmp_path), capture_output=True, text=True, timeout=600)
+        time.sleep(1.0)
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert journal.open_entries(bundle) == []
+    assert api_releases(sandbox) == {"api-1": current, "api-2": current}
+    assert sandbox.healthy() and all_backends_up(sandbox)
+    assert len(own.entries) > 20
+    assert own.failures() == [], [(entry.sent, entry.status) for entry in own.failures()]
