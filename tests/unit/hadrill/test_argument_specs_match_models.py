@@ -77,3 +77,46 @@ def test_role_arguments_and_model_fields_agree(role, model):
         if not actual:
             continue
         assert actual & expected, f"{role}: {name} is {option.get('type')} in argument_specs but {actual} in {model.__name__}"
+
+
+SPEC_TYPE_NAMES = {str: "str", int: "int", float: "float", bool: "bool", list: "list", dict: "dict"}
+
+
+def spec_type(annotation: typing.Any) -> tuple[str, list[typing.Any] | None]:
+    """The argument_specs type (and choices) that a field annotation corresponds to exactly."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return spec_type(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return spec_type(next(arg for arg in typing.get_args(annotation) if arg is not type(None)))
+    if origin is typing.Literal:
+        values = list(typing.get_args(annotation))
+        return SPEC_TYPE_NAMES[type(values[0])], values
+    if origin in (list, dict):
+        return SPEC_TYPE_NAMES[origin], None
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return "dict", None
+    return SPEC_TYPE_NAMES[annotation], None
+
+
+@pytest.mark.parametrize("role,model", [pair for pair in pairs() if pair[0] in SCENARIO_ROLES.values()],
+                         ids=lambda item: item if isinstance(item, str) else item.__name__)
+def test_scenario_role_specs_and_defaults_equal_the_model(role, model):
+    """Scenario roles: each option's exact type, choices, requiredness and default, and the role's
+    defaults/main.yml, are the model's (a derived value has no default anywhere)."""
+    options = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    for name, field in model.model_fields.items():
+        option = options[name]
+        expected_type, choices = spec_type(field.annotation)
+        assert option["type"] == expected_type, name
+        if choices:
+            assert option.get("choices") == choices, name
+        assert bool(option.get("required", False)) == field.is_required(), name
+        if not field.is_required():
+            assert option.get("default") == field.default, name
+        assert option.get("description"), name
+    defaults = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text())
+    optional = {name for name, field in model.model_fields.items() if not field.is_required()}
+    assert set(defaults) == optional
+    for name in optional:
+        assert defaults[name] == model.model_fields[name].default, name

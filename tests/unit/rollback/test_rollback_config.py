@@ -4,8 +4,6 @@ role's argument_specs and its defaults agreeing on names, types, defaults and wh
 from __future__ import annotations
 
 import copy
-import types
-import typing
 from pathlib import Path
 from typing import Any
 
@@ -117,48 +115,12 @@ def test_probe_requests_are_validated_like_every_inventory_request():
     assert found == ["api_rollback_probe_requests: expected at least one request with a weight above 0"]
 
 
-# --- the model, meta/argument_specs.yml and defaults/main.yml agree -------------------------------
-
-SPEC_TYPES = {str: "str", int: "int", float: "float", bool: "bool", list: "list", dict: "dict"}
-
-
-def _spec_type(annotation: Any) -> str:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _spec_type(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        inner = [item for item in typing.get_args(annotation) if item is not type(None)]
-        return _spec_type(inner[0])
-    return SPEC_TYPES[origin or annotation]
-
+# --- nested options of meta/argument_specs.yml and their models agree (the flat options and
+# defaults/main.yml: tests/unit/hadrill/test_argument_specs_match_models.py)
 
 def _options() -> dict[str, dict[str, Any]]:
     specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
     return specs["argument_specs"]["main"]["options"]
-
-
-def test_argument_specs_name_every_variable_with_its_type_and_default():
-    options = _options()
-    fields = RollbackSettings.model_fields
-    assert set(options) == set(fields)
-    for name, field in fields.items():
-        option = options[name]
-        assert option["type"] == _spec_type(field.annotation), name
-        if field.is_required():
-            assert option.get("required") is True, name
-            assert "default" not in option, name
-        else:
-            assert not option.get("required"), name
-            assert option["default"] == field.default, name
-
-
-def test_role_defaults_equal_the_model_defaults():
-    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-    fields = RollbackSettings.model_fields
-    optional = {name for name, field in fields.items() if not field.is_required()}
-    assert set(defaults) == optional
-    for name in optional:
-        assert defaults[name] == fields[name].default, name
 
 
 def test_probe_request_options_match_the_request_model():
