@@ -38,10 +38,13 @@ sandbox-down: venv
 rehearse: sandbox
 	@./scripts/rehearse $(INVENTORY)
 
-# The molecule scenario's steps are run one by one around the integration tests, so that they use
-# the sandbox molecule has just brought up and verified, and its destroy step (which checks that
+# The checks that need no sandbox run side by side (each one's output is printed whole when it
+# ends). Then molecule's steps run one by one around the integration tests, so that these use the
+# sandbox molecule has just brought up and verified, and its destroy step (which checks that
 # nothing is left) tears down a sandbox that has been through every drill.
-test: venv test-unit lint test-collection molecule-up test-integration molecule-down
+test: venv
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-unit lint test-collection
+	$(MAKE) --no-print-directory molecule-up test-integration molecule-down
 
 test-unit: venv
 	$(PYTHON) -m pytest -q tests/unit
