@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -153,3 +154,53 @@ def restore_current_release(sandbox) -> None:
     from tests.support.wait import wait_until
 
     wait_until(sandbox.healthy, timeout=60, interval=0.5, what="the sandbox to be healthy")
+
+
+def server_status(sandbox, server: str) -> str:
+    """HAProxy's status of one server (UP, DOWN, MAINT...), read from its admin socket directly:
+    fast enough to sample every few tens of milliseconds."""
+    with socket.socket(socket.AF_UNIX) as admin:
+        admin.settimeout(2)
+        admin.connect(sandbox.facts["haproxy_admin_socket"])
+        admin.sendall(b"show stat\n")
+        chunks = []
+        while chunk := admin.recv(65536):
+            chunks.append(chunk)
+    for line in b"".join(chunks).decode().splitlines():
+        row = line.split(",")
+        if len(row) > 17 and row[0] == sandbox.facts["haproxy_backend"] and row[1] == server:
+            return row[17]
+    return "ABSENT"
+
+
+@dataclass
+class ServerWatch:
+    """What the load balancer and the host showed, every `interval` seconds: (mono, HAProxy status
+    of the server, release the host's link points at). The test's own ground truth for the order of
+    drain, switch and re-enable."""
+
+    sandbox: Any
+    host: str
+    interval: float = 0.05
+    seen: list[tuple[float, str, str]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def _loop(self) -> None:
+        link = self.sandbox.root / "hosts" / self.host / "current"
+        while not self._stop.is_set():
+            try:
+                self.seen.append((time.monotonic(), server_status(self.sandbox, self.host), link.resolve().name))
+            except OSError:
+                pass
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "ServerWatch":
+        self._thread = threading.Thread(target=self._loop, name="server-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        assert self._thread is not None
+        self._thread.join(timeout=15)

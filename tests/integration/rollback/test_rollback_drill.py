@@ -19,7 +19,7 @@ import pytest
 from hadrill import journal
 from hadrill.events import read_lines
 from tests.integration.rollback.rollback_support import (
-    TEST_THRESHOLDS, IndependentLog, all_backends_up, api_releases, run_drill,
+    TEST_THRESHOLDS, IndependentLog, ServerWatch, all_backends_up, api_releases, run_drill,
 )
 from tests.support.drill import BIN, REPO, drill_env
 from tests.support.wait import wait_until
@@ -184,12 +184,18 @@ def test_recover_after_a_killed_controller_drains_the_canary_before_switching_it
     assert api_releases(sandbox)["api-1"] == "v0.2.3-rc2" and all_backends_up(sandbox)
     assert "api_rollback-release-api-1" in {entry.id for entry in journal.open_entries(bundle)}
 
-    with IndependentLog(sandbox) as own:
+    with IndependentLog(sandbox) as own, ServerWatch(sandbox, "api-1") as watch:
         time.sleep(1.0)
         recovered = subprocess.run([str(BIN / "hadrill"), "recover", *sandbox.inventory_args], cwd=REPO,
                                    env=drill_env(tmp_path), capture_output=True, text=True, timeout=600)
         time.sleep(1.0)
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    # The order, seen from outside: out of rotation while still on the candidate, switched while out
+    # of rotation, and back UP on the known-good release at the end.
+    switched = next(index for index, (_, _, release) in enumerate(watch.seen) if release == current)
+    assert watch.seen[switched][1].startswith("MAINT"), watch.seen[max(0, switched - 3):switched + 3]
+    assert any(status.startswith("MAINT") and release == "v0.2.3-rc2" for _, status, release in watch.seen[:switched])
+    assert watch.seen[-1][1:] == ("UP", current), watch.seen[-3:]
     assert journal.open_entries(bundle) == []
     assert api_releases(sandbox) == {"api-1": current, "api-2": current}
     assert sandbox.healthy() and all_backends_up(sandbox)
