@@ -195,7 +195,8 @@ def cmd_recover(args: argparse.Namespace) -> int:
         return EXIT_COULD_NOT_RUN
     orphans = stop_orphans()
     if orphans:
-        print(f"stopped {len(orphans)} orphaned ansible worker(s) of the interrupted drill: {orphans}")
+        print(f"stopped {len(orphans)} process(es) of the interrupted drill still running without their controller "
+              f"(its ansible-playbook, the workers and what they ran): {orphans}")
     leftovers = remove_leftover_private_dirs()
     if leftovers:
         print(f"removed {len(leftovers)} ansible-runner directory(ies) left by a killed controller "

@@ -6,6 +6,16 @@ import os
 from pathlib import Path
 
 
+def state(pid: int) -> str | None:
+    """The one-letter state of ``pid`` in /proc (R, S, T for stopped, Z for zombie...); None when gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            # The command name in parentheses may contain spaces: the state follows the last ")".
+            return handle.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 def alive(pid: int) -> bool:
     """True while ``pid`` runs; a zombie (exited, not yet reaped) counts as gone."""
     try:
@@ -14,11 +24,7 @@ def alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+    return state(pid) != "Z"
 
 
 def cmdline(pid: int) -> str:
@@ -37,3 +43,27 @@ def parent_pid(pid: int) -> int | None:
     except OSError:
         return None
     return None
+
+
+def children() -> dict[int, list[int]]:
+    """Every process's children, from one pass over /proc."""
+    found: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            parent = parent_pid(int(entry.name))
+            if parent is not None:
+                found.setdefault(parent, []).append(int(entry.name))
+    return found
+
+
+def descendants(roots: list[int]) -> list[int]:
+    """Every process below ``roots`` (children, their children...), roots excluded."""
+    tree = children()
+    found: list[int] = []
+    todo = list(roots)
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            if child not in found and child not in roots:
+                found.append(child)
+                todo.append(child)
+    return found

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from hadrill.extravars import ExtraVars
 from hadrill.finalize import finalize
 from hadrill.journal import JournalEntry
 from hadrill.layout import Bundle, is_bundle
-from hadrill.processes import alive, cmdline, parent_pid
+from hadrill.processes import alive, cmdline, descendants, parent_pid, state
 
 RECOVER_PLAYBOOK = "playbooks/recover.yml"
 
@@ -52,37 +53,51 @@ def bundles_with_open_entries(evidence_root: Path, environment: str) -> list[tup
     return found
 
 
-def orphaned_drill_workers() -> list[int]:
-    """Ansible workers of a dead drill: they called setsid(), so killing the controller's
-    process group leaves them running a half-finished task. Their parent is gone (ppid 1)."""
-    orphans = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        command = cmdline(int(entry.name))
-        if "ansible-playbook" in command and "drill.yml" in command and parent_pid(int(entry.name)) == 1:
-            orphans.append(int(entry.name))
-    return orphans
+def is_drill_playbook(pid: int) -> bool:
+    command = cmdline(pid)
+    return "ansible-playbook" in command and "drill.yml" in command
 
 
-def stop_orphans(timeout: float = 10.0) -> list[int]:
-    """Kill orphaned drill processes, in waves: once an orphaned ansible-playbook is gone, its own
-    workers are orphans in turn."""
-    stopped: list[int] = []
+def orphaned_drill_playbooks(is_drill: Callable[[int], bool] = is_drill_playbook) -> list[int]:
+    """Drill playbooks whose controller is dead: under ansible-runner, ansible-playbook has its own
+    session and ignores SIGHUP, so killing the controller's process group leaves it running the
+    drill. Their parent is gone (ppid 1); so is that of a worker whose playbook died."""
+    return [int(entry.name) for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and int(entry.name) != os.getpid()
+            and parent_pid(int(entry.name)) == 1 and is_drill(int(entry.name))]
+
+
+def stop_orphans(timeout: float = 10.0, is_drill: Callable[[int], bool] = is_drill_playbook) -> list[int]:
+    """Kill the orphaned drill playbooks and every process below them (their workers, each in its own
+    session, and what those run).
+
+    Everything is frozen (SIGSTOP) before it is killed, so that nothing forks meanwhile. Killing a
+    playbook first and looking for its orphaned workers afterwards is not enough: a killed
+    multi-threaded process keeps its children until its last thread is gone, and they are missed.
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        victims = [pid for pid in orphaned_drill_workers() if pid not in stopped]
-        if not victims:
-            break
-        for pid in victims:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        stopped += victims
-        while time.monotonic() < deadline and any(alive(pid) for pid in victims):
-            time.sleep(0.05)
-    return stopped
+    roots = orphaned_drill_playbooks(is_drill)
+    frozen: list[int] = []
+    pending = list(roots)
+    while pending and time.monotonic() < deadline:
+        for pid in pending:
+            _signal(pid, signal.SIGSTOP)
+        frozen += pending
+        while time.monotonic() < deadline and any(state(pid) not in {"T", "Z", None} for pid in pending):
+            time.sleep(0.01)
+        pending = [pid for pid in descendants(roots) if pid not in frozen]
+    for pid in frozen:
+        _signal(pid, signal.SIGKILL)
+    while time.monotonic() < deadline and any(alive(pid) for pid in frozen):
+        time.sleep(0.05)
+    return frozen
+
+
+def _signal(pid: int, number: int) -> None:
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
 
 
 def recover_bundle(project: Path, inventory: Path, bundle: Path, entries: list[JournalEntry],
