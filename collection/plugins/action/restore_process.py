@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 
 from ansible_collections.hadrill.drills.plugins.module_utils.process_command import command_argv, pid_file
@@ -58,7 +59,10 @@ class ActionModule(DrillAction):
 
         chosen_dir = not module_args.get("log_dir")
         if chosen_dir:
-            module_args["log_dir"] = "/tmp/hadrill-restore-%s-%s" % (os.path.basename(str(evidence_dir)), name)
+            # Unique, not only per drill id: bundles in other evidence roots can share the id, and
+            # the pid file in this directory is how recovery finds the process.
+            module_args["log_dir"] = "/tmp/hadrill-restore-%s-%s-%s" % (
+                os.path.basename(str(evidence_dir)), name, secrets.token_hex(4))
             # Opened first so that it is undone last: the process entry needs the pid file in it.
             journal.open_entry(evidence_dir, f"log directory of verification process {name} created",
                                {"kind": "path_absent", "host": host, "path": module_args["log_dir"]},
