@@ -32,6 +32,7 @@ import pytest
 
 from hadrill.events import read_lines
 from hadrill.journal import open_entries
+from tests.support.background import BackgroundObserver
 from tests.support.wait import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
@@ -135,31 +136,19 @@ def extra_vars(**values: Any) -> list[str]:
 # --- the independent observer ---------------------------------------------------------------
 
 @dataclass
-class Observer:
+class Observer(BackgroundObserver):
     """Polls the outbox counts on its own connection; (monotonic time after the read, pending, failed)."""
 
     dsn: str
     readings: list[tuple[float, int, int]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
 
-    def __enter__(self) -> "Observer":
-        def run() -> None:
-            deadline = time.monotonic() + DRILL_TIMEOUT
-            with psycopg.connect(self.dsn, autocommit=True) as connection:
-                while not self._stop.is_set() and time.monotonic() < deadline:
-                    pending, failed = connection.execute(COUNTS).fetchone()
-                    self.readings.append((time.monotonic(), int(pending), int(failed)))
-                    self._stop.wait(OBSERVER_INTERVAL)
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        assert self._thread is not None
-        self._thread.join(timeout=10)
+    def observe(self, stop: threading.Event) -> None:
+        deadline = time.monotonic() + DRILL_TIMEOUT
+        with psycopg.connect(self.dsn, autocommit=True) as connection:
+            while not stop.is_set() and time.monotonic() < deadline:
+                pending, failed = connection.execute(COUNTS).fetchone()
+                self.readings.append((time.monotonic(), int(pending), int(failed)))
+                stop.wait(OBSERVER_INTERVAL)
 
     def drained_at(self, resumed: float, upper: float, steady: int, interval: float) -> float | None:
         """First reading after the resume inside the envelope that stays inside for K-1 sample intervals."""

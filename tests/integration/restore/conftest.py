@@ -20,10 +20,13 @@ import pytest
 from hadrill.clock import parse_utc
 from hadrill.events import read_lines
 from tests.integration.conftest import REPO, VENV_BIN, ansible_env, run_playbook
+from tests.support.background import BackgroundObserver
 from tests.support.wait import wait_until
 
 FACTS_PLAYBOOK = Path(__file__).resolve().parent / "restore_facts.yml"
 DRILL_TIMEOUT = 600
+# The observer stops by itself after this long even if its test never ends the `with` block.
+OBSERVER_BUDGET_SECONDS = DRILL_TIMEOUT + 300
 SUITE_STARTED = time.monotonic()
 
 
@@ -96,7 +99,7 @@ class Row:
 
 
 @dataclass
-class Observer:
+class Observer(BackgroundObserver):
     """Watches the primary's canary table and the verification instance from the test process.
 
     Independent of the drill's own records: every committed canary row on the primary (read
@@ -112,22 +115,11 @@ class Observer:
     restored_newest: Row | None = None
     restored_rows: int | None = None
     restored_in_recovery: bool | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
 
-    def __enter__(self) -> "Observer":
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        assert self._thread is not None
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
+    def observe(self, stop: threading.Event) -> None:
         primary = None
-        while not self._stop.is_set():
+        deadline = time.monotonic() + OBSERVER_BUDGET_SECONDS
+        while not stop.is_set() and time.monotonic() < deadline:
             try:
                 if primary is None or primary.closed:
                     primary = psycopg.connect(self.primary_dsn, autocommit=True, connect_timeout=2)
@@ -141,7 +133,7 @@ class Observer:
                 primary = None
             if self.restored_newest is None:
                 self._read_verification()
-            self._stop.wait(self.interval)
+            stop.wait(self.interval)
         if primary is not None:
             primary.close()
 

@@ -15,10 +15,13 @@ from typing import Any
 
 from hadrill.events import read_lines
 from tests.integration.conftest import REPO, VENV_BIN, ansible_env, run_playbook
+from tests.support.background import BackgroundObserver
 from tests.support.http import request
 
 RESTORE_PLAYBOOK = Path(__file__).resolve().parent / "restore_current_release.yml"
 DRILL_TIMEOUT = 600
+# An observer stops by itself after this long even if its test never ends the `with` block.
+OBSERVER_BUDGET = DRILL_TIMEOUT + 300
 # Tests never judge wall-clock speed: the drills of the tests keep only the thresholds that do not
 # depend on how loaded the machine is (rollback_seconds does; recovery is measured from traffic).
 TEST_THRESHOLDS = '{"drill_thresholds": {"error_rate_recovery_seconds": 30}}'
@@ -85,23 +88,21 @@ class Entry:
 
 
 @dataclass
-class IndependentLog:
+class IndependentLog(BackgroundObserver):
     """The test's own request log: the inventory's verify write through the load balancer, ~10/s,
     sent by the test process itself (not by hadrill's probe)."""
 
     sandbox: Any
     interval: float = 0.1
     entries: list[Entry] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
 
-    def _loop(self) -> None:
+    def observe(self, stop: threading.Event) -> None:
         spec = self.sandbox.facts["verify"]["write"]
         headers = self.sandbox.facts["verify"]["headers"]
         url = f"{self.sandbox.lb_url}{spec['path']}"
         seq = 0
         started = time.monotonic()
-        while not self._stop.is_set():
+        while not stop.is_set() and time.monotonic() < started + OBSERVER_BUDGET:
             seq += 1
             body = json.loads(json.dumps(spec["body"]).replace("@@TOKEN@@", f"rollback-it-{os.getpid()}-{seq}"))
             sent = time.monotonic()
@@ -110,17 +111,7 @@ class IndependentLog:
             except OSError:
                 status = None
             self.entries.append(Entry(sent, time.monotonic(), status))
-            self._stop.wait(max(0.0, started + seq * self.interval - time.monotonic()))
-
-    def __enter__(self) -> "IndependentLog":
-        self._thread = threading.Thread(target=self._loop, name="independent-log", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        assert self._thread is not None
-        self._thread.join(timeout=15)
+            stop.wait(max(0.0, started + seq * self.interval - time.monotonic()))
 
     def failures(self) -> list[Entry]:
         return [entry for entry in self.entries if not entry.ok]
@@ -174,7 +165,7 @@ def server_status(sandbox, server: str) -> str:
 
 
 @dataclass
-class ServerWatch:
+class ServerWatch(BackgroundObserver):
     """What the load balancer and the host showed, every `interval` seconds: (mono, HAProxy status
     of the server, release the host's link points at). The test's own ground truth for the order of
     drain, switch and re-enable."""
@@ -183,24 +174,13 @@ class ServerWatch:
     host: str
     interval: float = 0.05
     seen: list[tuple[float, str, str]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
 
-    def _loop(self) -> None:
+    def observe(self, stop: threading.Event) -> None:
         link = self.sandbox.root / "hosts" / self.host / "current"
-        while not self._stop.is_set():
+        deadline = time.monotonic() + OBSERVER_BUDGET
+        while not stop.is_set() and time.monotonic() < deadline:
             try:
                 self.seen.append((time.monotonic(), server_status(self.sandbox, self.host), link.resolve().name))
             except OSError:
                 pass
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> "ServerWatch":
-        self._thread = threading.Thread(target=self._loop, name="server-watch", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        assert self._thread is not None
-        self._thread.join(timeout=15)
+            stop.wait(self.interval)
