@@ -12,6 +12,11 @@ EnvironmentClass = Literal["sandbox", "staging", "production"]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 
 
+def repeated(values: list[str]) -> list[str]:
+    """The values that occur more than once, sorted (for "expected unique ..." messages)."""
+    return sorted({value for value in values if values.count(value) > 1})
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from hadrill.config.common import SCENARIOS, DrillSettings
+from hadrill.config.common import SCENARIOS, DrillSettings, repeated
 from hadrill.config.errors import ConfigError, describe, suggest
 from hadrill.config.gates import GatesSettings, PreconditionsSettings
 from hadrill.config.targets import ApiHost, DbPrimaryHost, LbHost, WorkerHost
@@ -206,8 +206,7 @@ def _cross_checks(config: DrillConfig, groups: Mapping[str, list[str]]) -> None:
             problems.append(
                 f"validation_gates_commands[{index}].host: expected an inventory host or 'localhost', got {gate.host!r}"
             )
-    names = [gate.name for gate in config.gates.validation_gates_commands]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    duplicates = repeated([gate.name for gate in config.gates.validation_gates_commands])
     if duplicates:
         problems.append(f"validation_gates_commands: gate names must be unique, repeated: {duplicates}")
     for model in config.scenarios.values():

@@ -20,7 +20,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from hadrill.config.common import Strict
+from hadrill.config.common import Strict, repeated
 from hadrill.config.gates import GateCommand
 from hadrill.config.loader import register_scenario
 from hadrill.httpspec import HttpRequestSpec
@@ -116,18 +116,16 @@ class ReplaySettings(Strict):
     @field_validator("worker_replay_targets")
     @classmethod
     def _unique_targets(cls, value: list[str]) -> list[str]:
-        repeated = sorted({host for host in value if value.count(host) > 1})
-        if repeated:
-            raise ValueError(f"expected each worker host once, repeated: {repeated}")
+        if repeated(value):
+            raise ValueError(f"expected each worker host once, repeated: {repeated(value)}")
         return value
 
     @field_validator("worker_replay_gates")
     @classmethod
     def _unique_gates(cls, value: list[GateCommand]) -> list[GateCommand]:
         names = [gate.name for gate in value]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"expected unique gate names, repeated: {repeated}")
+        if repeated(names):
+            raise ValueError(f"expected unique gate names, repeated: {repeated(names)}")
         return value
 
     @model_validator(mode="after")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from hadrill.clock import format_utc, parse_utc
 
@@ -126,15 +126,27 @@ def pgbackrest_sets(info_json: str, stanza: str) -> list[BackupSet]:
 
 def choose_pgbackrest_set(sets: list[BackupSet], target: Target) -> BackupSet:
     """The set pgBackRest will restore from: the newest that ended before a time target."""
-    if not sets:
-        raise TargetError("the pgBackRest repository holds no usable backup")
+    return _newest_before(sets, target, lambda item: item.stop, "the pgBackRest repository holds no usable backup",
+                          "backup")
+
+
+_Backup = TypeVar("_Backup", "BackupSet", "BaseBackup")
+
+
+def _newest_before(backups: list[_Backup], target: Target, finished: Callable[[_Backup], datetime],
+                   none_found: str, kind: str) -> _Backup:
+    """The newest backup (oldest first in ``backups``) that finished before a time target, or the
+    newest for a latest target."""
+    if not backups:
+        raise TargetError(none_found)
     if target.time is None:
-        return sets[-1]
-    usable = [item for item in sets if item.stop <= target.time]
+        return backups[-1]
+    usable = [item for item in backups if finished(item) <= target.time]
     if not usable:
+        oldest = backups[0]
         raise TargetError(
-            f"restore target {target.iso} is before the oldest backup "
-            f"({sets[0].label}, finished {format_utc(sets[0].stop)}): nothing can be restored to it"
+            f"restore target {target.iso} is before the oldest {kind} "
+            f"({oldest.label}, finished {format_utc(finished(oldest))}): nothing can be restored to it"
         )
     return usable[-1]
 
@@ -166,14 +178,5 @@ def base_backups(documents: Iterable[str], root: str) -> list[BaseBackup]:
 
 
 def choose_base_backup(backups: list[BaseBackup], target: Target) -> BaseBackup:
-    if not backups:
-        raise TargetError("no base backup with metadata found")
-    if target.time is None:
-        return backups[-1]
-    usable = [item for item in backups if item.finished <= target.time]
-    if not usable:
-        raise TargetError(
-            f"restore target {target.iso} is before the oldest base backup "
-            f"({backups[0].label}, finished {format_utc(backups[0].finished)}): nothing can be restored to it"
-        )
-    return usable[-1]
+    return _newest_before(backups, target, lambda item: item.finished, "no base backup with metadata found",
+                          "base backup")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, ValidationInfo, field_validator
 
-from hadrill.config.common import Strict
+from hadrill.config.common import Strict, repeated
 from hadrill.config.loader import register_scenario
 from hadrill.httpspec import HttpRequestSpec
 
@@ -58,9 +58,8 @@ class RollbackSettings(Strict):
     @field_validator("api_rollback_canary_hosts")
     @classmethod
     def _unique_hosts(cls, value: list[str]) -> list[str]:
-        repeated = sorted({host for host in value if value.count(host) > 1})
-        if repeated:
-            raise ValueError(f"expected each canary host once, repeated: {repeated}")
+        if repeated(value):
+            raise ValueError(f"expected each canary host once, repeated: {repeated(value)}")
         return value
 
     @field_validator("api_rollback_window_seconds")
