@@ -69,9 +69,16 @@ def interrupt(sandbox, evidence_root: Path, scenario: str, phase: str, name: str
         cwd=REPO, env=drill_env(evidence_root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # the controller's own process group, as a terminal would give it
     )
+    def reached() -> Path | None:
+        found = phase_reached(evidence_root, scenario, phase)
+        if found is None and process.poll() is not None:
+            # Ended before the phase: say why now rather than after the whole wait.
+            pytest.fail(f"hadrill run ended (rc {process.returncode}) before the {scenario} drill reached its "
+                        f"{phase} phase:\n{process.stdout.read()[-4000:]}")
+        return found
+
     try:
-        bundle = wait_until(lambda: phase_reached(evidence_root, scenario, phase), timeout=600, interval=0.1,
-                            what=f"the {scenario} drill to reach its {phase} phase")
+        bundle = wait_until(reached, timeout=600, interval=0.1, what=f"the {scenario} drill to reach its {phase} phase")
         interrupted_at = time.strftime("%H:%M:%S")
         if name == "SIGKILL":
             os.killpg(process.pid, signal.SIGKILL)
