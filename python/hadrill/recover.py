@@ -18,7 +18,7 @@ from hadrill.extravars import ExtraVars
 from hadrill.finalize import finalize
 from hadrill.journal import JournalEntry
 from hadrill.layout import Bundle, is_bundle
-from hadrill.processes import alive, cmdline, descendants, parent_pid, state
+from hadrill.processes import alive, children, cmdline, descendants, state
 
 RECOVER_PLAYBOOK = "playbooks/recover.yml"
 
@@ -62,9 +62,7 @@ def orphaned_drill_playbooks(is_drill: Callable[[int], bool] = is_drill_playbook
     """Drill playbooks whose controller is dead: under ansible-runner, ansible-playbook has its own
     session and ignores SIGHUP, so killing the controller's process group leaves it running the
     drill. Their parent is gone (ppid 1); so is that of a worker whose playbook died."""
-    return [int(entry.name) for entry in Path("/proc").iterdir()
-            if entry.name.isdigit() and int(entry.name) != os.getpid()
-            and parent_pid(int(entry.name)) == 1 and is_drill(int(entry.name))]
+    return [pid for pid in children().get(1, []) if pid != os.getpid() and is_drill(pid)]
 
 
 def stop_orphans(timeout: float = 10.0, is_drill: Callable[[int], bool] = is_drill_playbook) -> list[int]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hadrill import journal
+from hadrill import journal, processes
 from hadrill.events import read_lines
 from hadrill.runner import PRIVATE_DIR_PREFIX
 from tests.support.wait import wait_until
@@ -98,20 +98,11 @@ def recover(sandbox, evidence_root: Path) -> subprocess.CompletedProcess:
 
 
 def processes_matching(needle: str, *, orphans_only: bool = False) -> list[str]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if needle in cmdline and state != "Z":
-            if orphans_only and (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] != "1":
-                continue
-            found.append(f"{entry.name}: {cmdline.strip()}")
-    return found
+    """Live processes whose command line holds `needle` (only those whose parent is gone, if asked)."""
+    pids = processes.children().get(1, []) if orphans_only else \
+        [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    return [f"{pid}: {processes.cmdline(pid).strip()}" for pid in pids
+            if needle in processes.cmdline(pid) and processes.state(pid) not in {"Z", None}]
 
 
 def port_open(port: int) -> bool:
