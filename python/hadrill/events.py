@@ -134,8 +134,16 @@ class CheckEvent(BaseModel):
     observed: Any = None
     expected: Any = None
     detail: str = ""
+    # Why a passed check had nothing to compare; such a check is a warning, never a pass.
+    compared_nothing: str = ""
     ts: str
     mono: float
+
+    @property
+    def status(self) -> str:
+        if not self.passed:
+            return "fail"
+        return "warn" if self.compared_nothing else "pass"
 
 
 class GateEvent(BaseModel):

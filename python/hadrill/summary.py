@@ -59,13 +59,26 @@ class Figure(Model):
         )
 
 
+CheckStatus = Literal["pass", "fail", "warn"]
+
+
 class Check(Model):
+    """A verified fact. ``warn``: it did not fail but compared nothing (``compared_nothing`` says
+    why), so it proves nothing; its scenario is then incomplete, never passed."""
+
     name: str
     label: str
     passed: bool
     observed: Any = None
     expected: Any = None
     detail: str = ""
+    compared_nothing: str = ""
+
+    @property
+    def status(self) -> CheckStatus:
+        if not self.passed:
+            return "fail"
+        return "warn" if self.compared_nothing else "pass"
 
 
 class TimelineEntry(Model):

@@ -3,8 +3,8 @@
 - fail:    a precondition failed, a selected scenario failed, a drill-level gate failed, or
            the drill stopped on an error.
 - partial: nothing failed, but the drill did not do everything it was asked to: it was
-           interrupted, a selected scenario did not run or finish, or a judged figure could
-           not be measured.
+           interrupted, a selected scenario did not run or finish, a judged figure could
+           not be measured, or a check compared nothing (status warn).
 - pass:    preconditions passed, every selected scenario passed, every gate passed.
 """
 
@@ -31,6 +31,8 @@ def overall(
         failures += [f"precondition {item.label}: {item.detail or 'failed'}" for item in preconditions.checks if not item.passed]
     elif preconditions.outcome == "not_run":
         gaps.append("preconditions were not verified")
+    gaps += [f"precondition {item.label} compared nothing: {item.compared_nothing}"
+             for item in preconditions.checks if item.status == "warn"]
     for scenario in scenarios:
         if not scenario.selected:
             continue

@@ -31,11 +31,12 @@ class ActionModule(DrillAction):
             observed=redactor.value(args.get("observed")),
             expected=redactor.value(args.get("expected")),
             detail=redactor.text(args.get("detail") or ""),
+            compared_nothing=redactor.text(args.get("compared_nothing") or ""),
             ts=moment.iso,
             mono=moment.mono,
         )
         append_line(evidence_dir / "events.jsonl", event.model_dump(mode="json"))
-        result.update(changed=False, passed=event.passed, check=event.model_dump(mode="json"))
+        result.update(changed=False, passed=event.passed, status=event.status, check=event.model_dump(mode="json"))
         if args["fail_when_not_passed"] and not event.passed:
             result.update(failed=True, msg=f"{event.label}: {event.detail or 'check failed'}")
         return result

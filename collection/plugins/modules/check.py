@@ -41,6 +41,14 @@ options:
     description: One-line explanation, shown in the report when the check fails.
     type: str
     default: ""
+  compared_nothing:
+    description:
+      - Why the check had nothing to compare (an empty sample, an empty proof set, a gate that did
+        not run), or empty when it compared something.
+      - A passed check that compared nothing is recorded with status C(warn), never C(pass), and
+        makes its scenario incomplete (the drill result is then C(partial), naming the reason).
+    type: str
+    default: ""
   fail_when_not_passed:
     description: Fail the task when O(passed) is false (after recording it).
     type: bool
@@ -64,6 +72,10 @@ passed:
   description: Whether the check passed.
   returned: always
   type: bool
+status:
+  description: C(pass), C(fail), or C(warn) for a passed check that compared nothing.
+  returned: always
+  type: str
 check:
   description: The check record as written to events.jsonl.
   returned: always
@@ -81,6 +93,7 @@ ARGUMENT_SPEC = {
     "observed": {"type": "raw"},
     "expected": {"type": "raw"},
     "detail": {"type": "str", "default": ""},
+    "compared_nothing": {"type": "str", "default": ""},
     "fail_when_not_passed": {"type": "bool", "default": False},
     "evidence_dir": {"type": "path"},
 }

@@ -17,6 +17,7 @@ def as_check(event: Any) -> Check:
         observed=event.observed,
         expected=event.expected,
         detail=event.detail,
+        compared_nothing=getattr(event, "compared_nothing", ""),
     )
 
 
@@ -78,9 +79,10 @@ def summarize(
     elif finished is None:
         outcome = "incomplete"
         reasons = ["the scenario started but did not finish (interrupted)"]
-    elif any(item.verdict == "missing" for item in figures):
+    elif any(item.verdict == "missing" for item in figures) or any(item.status == "warn" for item in checks):
         outcome = "incomplete"
         reasons = [f"{item.label} could not be measured" for item in figures if item.verdict == "missing"]
+        reasons += [f"{item.label} compared nothing: {item.compared_nothing}" for item in checks if item.status == "warn"]
     else:
         outcome = "pass"
     return ScenarioSummary(

@@ -47,6 +47,29 @@ def test_failed_gate_or_precondition_fails():
     assert result == "fail" and reasons == ["precondition DB reachable: refused"]
 
 
+def test_a_check_that_compared_nothing_is_a_warning_never_a_pass():
+    from types import SimpleNamespace
+
+    from hadrill.events import CheckEvent, Marker, MarkerIndex
+    from hadrill.scenarios.base import summarize
+
+    vacuous = CheckEvent(name="tenant_sample_matches", label="Tenant sample", scenario="restore", passed=True,
+                         compared_nothing="0 rows on both sides", ts="2026-12-01T00:00:00Z", mono=1.0)
+    assert vacuous.status == "warn"
+    markers = MarkerIndex(Marker(name=name, scenario="restore", ts="2026-12-01T00:00:00Z", mono=mono)
+                          for mono, name in enumerate(("scenario_started", "scenario_finished")))
+    ctx = SimpleNamespace(markers=markers, scenario_checks=lambda scenario: [vacuous], scenario_gates=lambda scenario: [])
+    summary = summarize(ctx, "restore", figures=[], execution=[], timeline_entries=[])
+    assert summary.outcome == "incomplete"
+    assert summary.checks[0].status == "warn"
+    assert summary.reasons == ["Tenant sample compared nothing: 0 rows on both sides"]
+    result, reasons = overall(run_status="completed", preconditions=PASSED, scenarios=[summary], gates=[])
+    assert result == "partial" and reasons == ["restore: Tenant sample compared nothing: 0 rows on both sides"]
+    empty = Preconditions(outcome="pass", checks=[Check(name="b", label="Backups", passed=True, compared_nothing="no backup listed")])
+    assert overall(run_status="completed", preconditions=empty, scenarios=[], gates=[]) == (
+        "partial", ["precondition Backups compared nothing: no backup listed"])
+
+
 def test_figure_judgement():
     assert Figure.judged("rto_seconds", "RTO", 10.0, threshold=20.0).verdict == "pass"
     assert Figure.judged("rto_seconds", "RTO", 30.0, threshold=20.0).verdict == "fail"
