@@ -53,7 +53,7 @@ EXAMPLES = r"""
 - name: Read the schema version of the restored copy
   hadrill.drills.pg_query:
     query: select max(version) as version from schema_migrations
-    port: 55433
+    port: 15433
     wait_seconds: 30
   register: restored_schema
 """
