@@ -11,7 +11,7 @@ import http.client
 import json
 import string
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -19,6 +19,72 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+
+# Placeholders every request template and query of a scenario may use: the drill's id, the
+# scenario's name, and a short id unique to this run of the drill (different even when a drill
+# id is reused, e.g. under another evidence root). Scope the drill's data with them.
+DRILL_PLACEHOLDERS: tuple[str, ...] = ("drill_id", "scenario", "run")
+
+# The placeholders known in each kind of template. Values a request captures (``capture``) are
+# known as well in the requests that follow it (later smoke requests, later steps of a chain).
+PLACEHOLDERS: Mapping[str, tuple[str, ...]] = {
+    "smoke": (*DRILL_PLACEHOLDERS, "token"),          # db_restore_smoke_requests
+    "traffic": (*DRILL_PLACEHOLDERS, "seq", "token"),  # api_rollback_probe_requests
+    "write": (*DRILL_PLACEHOLDERS, "seq", "token"),    # worker_replay_write_request
+    "proof": (*DRILL_PLACEHOLDERS, "id", "token"),     # worker_replay_proof_request
+    "cleanup": DRILL_PLACEHOLDERS,                     # a scenario's cleanup request or query
+    "query": DRILL_PLACEHOLDERS,                       # SQL where placeholders are substituted
+}
+ALL_PLACEHOLDERS: tuple[str, ...] = tuple(sorted({name for names in PLACEHOLDERS.values() for name in names}))
+
+
+def placeholders_in(value: Any) -> list[str]:
+    """Every ``${name}``/``$name`` in a string, or in every string of a list/dict (values, not
+    keys), in order. A ``$`` that starts no placeholder (``${tokn``) is returned as written, so a
+    caller reporting unknown placeholders reports it too; ``$$`` is a literal ``$``."""
+    found: list[str] = []
+    for text in _strings(value):
+        for match in string.Template.pattern.finditer(text):
+            name = match.group("named") or match.group("braced")
+            if name:
+                found.append(name)
+            elif match.group("invalid") is not None:
+                found.append(text[match.start():match.start() + 12])
+    return found
+
+
+def unknown_placeholders(value: Any, kind: str | None = None, *, also: Iterable[str] = ()) -> list[str]:
+    """Placeholders in ``value`` (a string, or a list/dict of them) that a template of ``kind``
+    (a key of ``PLACEHOLDERS``; ``None``: any kind) does not know, plus ``also`` (captured names).
+    Sorted, unique; empty when every placeholder is known."""
+    known = set(ALL_PLACEHOLDERS if kind is None else PLACEHOLDERS[kind]) | set(also)
+    return sorted({name for name in placeholders_in(value) if name not in known})
+
+
+def request_unknown_placeholders(request: Any, kind: str, *, also: Iterable[str] = ()) -> list[str]:
+    """Unknown placeholders of one request (an ``HttpRequestSpec`` or its inventory dict) of
+    ``kind``: every string of it, each step of its chain (``then``) also knowing the names the
+    steps before it capture."""
+    data = request.model_dump(by_alias=True) if isinstance(request, BaseModel) else dict(request or {})
+    known = [*also]
+    bad: set[str] = set()
+    for step in [data, *(data.get("then") or [])]:
+        if not isinstance(step, Mapping):
+            continue
+        own = {key: item for key, item in step.items() if key not in {"name", "then"}}
+        bad.update(unknown_placeholders(own, kind, also=known))
+        known += list((step.get("capture") or {}).keys()) if isinstance(step.get("capture"), Mapping) else []
+    return sorted(bad)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 class HttpRequestSpec(BaseModel):
