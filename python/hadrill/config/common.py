@@ -33,6 +33,14 @@ class Thresholds(Strict):
     backup_max_age_seconds: NonNegativeFloat | None = None
 
 
+class HistoryTolerance(Strict):
+    """How much a figure may grow from one drill to the next before ``hadrill history`` flags it as
+    worse: the change must exceed both the percentage of the previous value and the seconds."""
+
+    percent: NonNegativeFloat = 10.0
+    seconds: NonNegativeFloat = 5.0
+
+
 class AlertChannel(Strict):
     name: str = Field(min_length=1)
     check_command: str | None = None
@@ -81,6 +89,13 @@ class DrillSettings(Strict):
     drill_http_headers: dict[str, str] = {}
     drill_evidence_root: str | None = None
     drill_follow_ups: list[FollowUp] = []
+    # The key that signs the sealed manifest (an SSH signature, ssh-keygen -Y sign): a private key
+    # file, or a public key file whose private half is in ssh-agent. Unset: the bundle is sealed
+    # unsigned and says so. hadrill run --signing-key sets it; in AWX it comes from a credential.
+    drill_signing_key: str | None = Field(default=None, min_length=1)
+    # The drill key's principal in the auditors' allowed-signers file (default hadrill-drill@<environment>).
+    drill_signing_principal: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+    drill_history_tolerance: HistoryTolerance = HistoryTolerance()
     # Upper bound of a drill: every background process of the drill stops by itself after it.
     drill_max_duration_seconds: PositiveFloat = 21600.0
 
