@@ -50,15 +50,16 @@ ALL_PLACEHOLDERS: tuple[str, ...] = tuple(sorted({name for names in PLACEHOLDERS
 
 def placeholders_in(value: Any) -> list[str]:
     """Every ``${name}``/``$name`` in a string, or in every string of a list/dict (values, not
-    keys), in order. A ``$`` that starts no placeholder (``${tokn``) is returned as written, so a
-    caller reporting unknown placeholders reports it too; ``$$`` is a literal ``$``."""
+    keys), in order. A ``${`` that opens no placeholder (``${tokn``) is returned as written, so a
+    caller reporting unknown placeholders reports it too; ``$$`` and a ``$`` before anything but
+    a name or ``{`` (a regex's end anchor) are a literal ``$``."""
     found: list[str] = []
     for text in _strings(value):
         for match in string.Template.pattern.finditer(text):
             name = match.group("named") or match.group("braced")
             if name:
                 found.append(name)
-            elif match.group("invalid") is not None:
+            elif match.group("invalid") is not None and text.startswith("${", match.start()):
                 found.append(text[match.start():match.start() + 12])
     return found
 

@@ -20,7 +20,7 @@ class ActionModule(DrillAction):
 
         from hadrill import clock
         from hadrill.events import CheckEvent, append_line
-        from hadrill.httpspec import HttpRequestSpec
+        from hadrill.httpspec import HttpRequestSpec, drill_values
         from hadrill.jsonl import read_lines
         from hadrill.layout import Bundle
         from hadrill.runtime import load_redactor
@@ -39,7 +39,8 @@ class ActionModule(DrillAction):
                 request = HttpRequestSpec.model_validate(args["request"])
             except ValidationError as exc:
                 raise AnsibleActionFail(f"request is invalid: {exc}") from None
-            checker = proof.http_checker(args["base_url"], request, args["headers"])
+            checker = proof.http_checker(args["base_url"], request, args["headers"],
+                                         drill_values(evidence_dir, args.get("scenario") or "replay"))
 
         samples = read_lines(Bundle(evidence_dir).sample_file(args["sampler"]))
         writes = proof.acknowledged_between(samples, args["id_field"], args["from_mono"], args["to_mono"])

@@ -21,6 +21,7 @@ class ActionModule(DrillAction):
 
         from pydantic import ValidationError
 
+        from hadrill.httpspec import drill_values
         from hadrill.scenarios.restore import record, smoke
         from hadrill.scenarios.restore.config import SmokeStep
 
@@ -34,7 +35,7 @@ class ActionModule(DrillAction):
             raise AnsibleActionFail("requests: at least one smoke request is needed")
         # Unique per drill, so a read-back can only be satisfied by this drill's own write.
         token = f"hadrill{secrets.token_hex(6)}"
-        context = {"token": token, "drill_id": evidence_dir.name}
+        context = {**drill_values(evidence_dir, "restore"), "token": token}
         started = record.mark(evidence_dir, "smoke_started", {
             "base_url": args["base_url"], "token": token, "steps": [step.name for step in steps],
         })

@@ -15,9 +15,13 @@ description:
     retried until it passes for at most its C(retry_seconds) (every C(retry_interval_seconds)),
     so the first request can wait for the freshly started API and a read-back can wait for the
     application's worker. Stops at the first request that does not pass.
-  - C(${token}) (unique per drill) and C(${drill_id}) are replaced in paths, headers, bodies and
-    C(expect_body_contains); values a request captures (C(capture)) are available to later
-    requests as C(${name}).
+  - C(${token}) (unique per drill), C(${drill_id}), C(${scenario}) (C(restore)) and C(${run})
+    (unique per run of the drill) are replaced in paths, headers, bodies, captures and
+    assertions; values a request captures (C(capture)) are available to later requests as
+    C(${name}).
+  - A request passes when its status is expected, its body contains C(expect_body_contains),
+    every C(expect_json) assertion holds and every C(capture) found its value. Assert the
+    read-back on the recalled item (C(expect_json)), not on text an API may echo from the query.
   - Marks C(smoke_started) before the first request and C(smoke_passed) (with the endpoints)
     when all passed; records one check C(smoke_<name>) per request sent.
 author:
@@ -30,8 +34,9 @@ options:
   requests:
     description:
       - Requests in the C(hadrill.httpspec) format (C(name), C(method), C(path), C(headers), C(json),
-        C(expect_status), C(expect_body_contains), C(capture), C(timeout_seconds)) plus
-        C(retry_seconds) and C(retry_interval_seconds).
+        C(form), C(data), C(expect_status), C(expect_body_contains), C(expect_json), C(capture),
+        C(then), C(timeout_seconds)) plus C(retry_seconds) and C(retry_interval_seconds).
+        Described in C(collection/docs/your-service.md).
     type: list
     elements: dict
     required: true
@@ -56,7 +61,11 @@ EXAMPLES = r"""
         path: /v1/items
         json: {text: "restore smoke ${token}"}
         capture: {id: id}
-      - {name: read-back, path: "/v1/items/${id}", expect_body_contains: "${token}", retry_seconds: 20}
+      - name: read-back
+        path: "/v1/items/${id}"
+        expect_json:
+          - {path: text, contains: "${token}"}
+        retry_seconds: 20
 """
 
 RETURN = r"""

@@ -33,6 +33,11 @@ def test_an_unclosed_placeholder_is_reported_as_written():
     assert httpspec.unknown_placeholders("text ${tokn", "smoke") == ["${tokn"]
 
 
+def test_a_dollar_that_opens_no_placeholder_is_literal():
+    # A regular expression's end anchor, a price, a dollar before punctuation.
+    assert httpspec.unknown_placeholders(["([^/]+)$", "^OK$", "costs $5", "a $ b", r"\$\d"], "write") == []
+
+
 def test_nested_values_are_walked_and_captured_names_are_known():
     body = {"tenant": "default", "items": [{"text": "${token}"}, "${id}"], "n": 3}
     assert httpspec.unknown_placeholders(body, "smoke") == ["id"]

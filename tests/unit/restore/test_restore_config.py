@@ -142,7 +142,8 @@ def test_unknown_placeholders_are_named_with_the_known_ones():
            "'target', 'target_time', 'target_time_iso', 'incident_time', 'port']" in found
     assert "db_restore_api_processes[0]: unknown placeholder(s) ['database_port']; known: ['drill_id', 'db_host', " \
            "'db_port', 'api_port']" in found
-    assert "db_restore_smoke_requests[0] (read): unknown placeholder(s) ['id']; known here: ['token', 'drill_id']" in found
+    assert ("db_restore_smoke_requests[0] (read): unknown placeholder(s) ['id']; known here: "
+            "['drill_id', 'scenario', 'run', 'token']") in found
 
 
 def test_hosts_must_be_inventory_hosts_and_names_unique():

@@ -1,8 +1,9 @@
 """HTTP traffic through the load balancer: one record per request (time, status, latency).
 
 Used as the rollback scenario's traffic probe and as the replay scenario's write traffic: the
-request mix is weighted, ``${seq}`` and ``${token}`` are filled per request, and captured
-response fields (such as a written id) are kept in the record.
+request mix is weighted, ``${seq}`` and ``${token}`` are filled per request (with the drill's
+``${drill_id}``, ``${scenario}`` and ``${run}``), and captured values (such as a written id) are
+kept in the record.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from hadrill import clock
-from hadrill.httpspec import HttpRequestSpec, send
+from hadrill.httpspec import HttpRequestSpec, drill_values, send
 from hadrill.samplers.base import register
 from hadrill.samplers.spec import SamplerSpec
 
@@ -36,6 +37,7 @@ class HttpProbe:
         self._rng = random.Random(self.config.seed)
         self._weights = [item.weight for item in self.config.requests]
         self._prefix = uuid.uuid4().hex[:8]
+        self._values = drill_values(spec.evidence_dir, spec.scenario)
 
     def _choose(self, seq: int) -> HttpRequestSpec:
         if len(self.config.requests) == 1:
@@ -48,7 +50,7 @@ class HttpProbe:
         sent = clock.now()
         result = send(
             self.config.base_url, request,
-            context={"seq": seq, "token": token}, default_headers=self.config.headers,
+            context={**self._values, "seq": seq, "token": token}, default_headers=self.config.headers,
         )
         record: dict[str, Any] = {
             "seq": seq,

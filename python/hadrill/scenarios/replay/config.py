@@ -142,11 +142,14 @@ class ReplaySettings(Strict):
             problems.append((proof, f"required when worker_replay_proof_method is {method!r}"))
         elif method == "sql" and IDS_PARAMETER not in (self.worker_replay_proof_query or ""):
             problems.append((proof, f"expected a query using the parameter {IDS_PARAMETER} (the list of written ids)"))
-        if self.worker_replay_id_field not in self.worker_replay_write_request.capture:
+        if self.worker_replay_id_field not in self.worker_replay_write_request.captured_names():
+            field = self.worker_replay_id_field
             problems.append((
                 "worker_replay_write_request",
-                f"expected capture to name the id field {self.worker_replay_id_field!r} "
-                f"(worker_replay_id_field), for example capture: {{{self.worker_replay_id_field}: id}}",
+                f"expected capture (of the request or a step of its chain) to name the id field {field!r} "
+                f"(worker_replay_id_field): a JSON path {{{field}: id}}, a header {{{field}: {{header: Location, "
+                f"regex: '([^/]+)$'}}}}, a regex on a text answer {{{field}: {{regex: 'id=(\\w+)'}}}}, or the "
+                f"request's own token {{{field}: {{value: '${{token}}'}}}}",
             ))
         if self.worker_replay_envelope_ratio is None and self.worker_replay_envelope_absolute is None:
             problems.append((

@@ -82,13 +82,17 @@ def sql_checker(conninfo: str, query: str) -> Checker:
     return check
 
 
-def http_checker(base_url: str, request: HttpRequestSpec, headers: Mapping[str, str]) -> Checker:
-    """One read-back per write (``${id}`` and ``${token}`` filled); processed when it succeeds."""
+def http_checker(
+    base_url: str, request: HttpRequestSpec, headers: Mapping[str, str], values: Mapping[str, Any] | None = None,
+) -> Checker:
+    """One read-back per write (``${id}``, ``${token}`` and the drill's ``values`` filled: see
+    ``httpspec.PLACEHOLDERS['proof']``); processed when it succeeds (status,
+    ``expect_body_contains`` and every ``expect_json`` assertion)."""
 
     def check(writes: list[Write]) -> set[str]:
         processed = set()
         for write in writes:
-            result = send(base_url, request, context={"id": write.id, "token": write.token or ""},
+            result = send(base_url, request, context={**(values or {}), "id": write.id, "token": write.token or ""},
                           default_headers=headers)
             if result.ok:
                 processed.add(write.key)

@@ -17,6 +17,7 @@ from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator
 from hadrill.clock import parse_utc
 from hadrill.config.common import Strict
 from hadrill.config.loader import register_scenario
+from hadrill import httpspec
 from hadrill.httpspec import HttpRequestSpec
 from hadrill.scenarios.restore import placeholders
 
@@ -201,12 +202,10 @@ class RestoreSettings(Strict):
                     f"db_restore_api_processes[{index}]: unknown placeholder(s) {bad}; known: {list(placeholders.PROCESS)}"
                 )
         for index, step in enumerate(self.db_restore_smoke_requests):
-            texts = [step.path, step.expect_body_contains or "", *_strings(step.body), *step.headers.values()]
             # Values captured by earlier steps may be referred to as well.
-            allowed = list(placeholders.SMOKE) + [
-                key for earlier in self.db_restore_smoke_requests[:index] for key in earlier.capture
-            ]
-            bad = placeholders.unknown(texts, allowed)
+            captured = [name for earlier in self.db_restore_smoke_requests[:index] for name in earlier.captured_names()]
+            allowed = [*httpspec.PLACEHOLDERS["smoke"], *captured]
+            bad = httpspec.request_unknown_placeholders(step, "smoke", also=captured)
             if bad:
                 problems.append(
                     f"db_restore_smoke_requests[{index}] ({step.name}): unknown placeholder(s) {bad}; "
@@ -236,16 +235,6 @@ class RestoreSettings(Strict):
                 f"db_restore_method 'basebackup' needs db_wal_archive_dir and db_basebackup_dir on the db_primary host {name}"
             )
         return problems
-
-
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [text for item in value.values() for text in _strings(item)]
-    if isinstance(value, list):
-        return [text for item in value for text in _strings(item)]
-    return []
 
 
 register_scenario("restore", "db_restore_", RestoreSettings)

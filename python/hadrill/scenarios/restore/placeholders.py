@@ -14,7 +14,7 @@ from typing import Any
 # What each kind of inventory string may refer to.
 INSTANCE = ("drill_id", "drill_slug", "target", "target_time", "target_time_iso", "incident_time", "port")
 PROCESS = ("drill_id", "db_host", "db_port", "api_port")
-SMOKE = ("token", "drill_id")
+# Smoke requests: hadrill.httpspec.PLACEHOLDERS["smoke"].
 
 
 def identifiers(text: str) -> list[str]:
