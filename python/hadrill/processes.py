@@ -67,3 +67,13 @@ def descendants(roots: list[int]) -> list[int]:
                 found.append(child)
                 todo.append(child)
     return found
+
+
+def ancestors(pid: int) -> list[int]:
+    """``pid``'s parent, its parent's parent... up to init (bounded: a pid cycle cannot loop)."""
+    found: list[int] = []
+    current = parent_pid(pid)
+    while current and current not in found and len(found) < 256:
+        found.append(current)
+        current = parent_pid(current)
+    return found

@@ -25,6 +25,8 @@ class StartedDrill:
     drill_id: str
     evidence_dir: Path
     config: DrillConfig
+    # The scenarios this run performs: drill_scenarios, narrowed by the run's scenario tags.
+    scenarios: list[str]
 
 
 def resolve_evidence_root(explicit: str | None, env_value: str | None, project_dir: Path) -> Path:
@@ -44,9 +46,11 @@ def start_drill(
     secrets: set[str],
     controller_pid: int,
     ansible_version: str = "",
+    narrow: Callable[[list[str]], list[str]] | None = None,
 ) -> StartedDrill:
     config = validate(variables, groups, host_variable, host_has)
     settings = config.settings
+    scenarios = narrow(list(settings.drill_scenarios)) if narrow else list(settings.drill_scenarios)
     # Refuse before creating anything while another drill runs: this controller's, then anyone's.
     lock.check_available(evidence_root, settings.drill_environment)
     target_lock.probe(config.db_primary[1].conninfo(), target_lock.lock_key(settings.drill_environment))
@@ -73,7 +77,7 @@ def start_drill(
         "observers": settings.drill_observers,
         "scope": settings.drill_scope,
         "release_labels": settings.drill_release_labels,
-        "scenarios": settings.drill_scenarios,
+        "scenarios": scenarios,
         "thresholds": settings.drill_thresholds.model_dump(mode="json"),
         "started_at": started.iso,
         "started_mono": started.mono,
@@ -90,4 +94,4 @@ def start_drill(
         "config": redactor.value(config.snapshot()),
     }
     bundle.drill.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    return StartedDrill(drill_id=drill_id, evidence_dir=evidence_dir, config=config)
+    return StartedDrill(drill_id=drill_id, evidence_dir=evidence_dir, config=config, scenarios=scenarios)

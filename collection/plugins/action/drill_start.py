@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ansible import constants as C
+from ansible import context
 from ansible.errors import AnsibleActionFail
 from ansible.release import __version__ as ansible_version
 
@@ -68,13 +69,24 @@ class ActionModule(DrillAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         self.require_hadrill()
+        self.refuse_check_mode()
         from hadrill.config import ConfigError
         from hadrill.drill_id import DrillIdError
+        from hadrill.config.common import SCENARIOS
+        from hadrill.guard import GuardRefused, tag_selection
         from hadrill.lock import DrillLocked
         from hadrill.target_lock import LockHeld
         from hadrill.start import resolve_evidence_root, start_drill
 
         args = self.validated_args(ARGUMENT_SPEC)
+        tags, skip_tags = context.CLIARGS.get("tags") or (), context.CLIARGS.get("skip_tags") or ()
+        try:
+            # Refuse a tag that is not a scenario before reading anything else.
+            tag_selection(SCENARIOS, tags, skip_tags)
+            # Fail closed before anything is created: one class, the inventory's, on every host.
+            self._live_environment_class(task_vars)
+        except GuardRefused as exc:
+            raise AnsibleActionFail(f"refused: {exc}. Nothing was changed.") from None
         hostvars = task_vars["hostvars"]
         variables = _TemplatedVars(task_vars, self._templar)
         project_dir = Path(os.path.dirname(C.CONFIG_FILE)) if C.CONFIG_FILE else Path.cwd()
@@ -90,13 +102,15 @@ class ActionModule(DrillAction):
                 secrets=self._secrets(task_vars),
                 controller_pid=controller_pid(),
                 ansible_version=ansible_version,
+                narrow=lambda selected: tag_selection(selected, tags, skip_tags),
             )
         except ConfigError as exc:
             result.update(failed=True, msg=str(exc), hadrill_config_errors=exc.problems)
             return result
+        except GuardRefused as exc:
+            raise AnsibleActionFail(f"refused: {exc}. Nothing was changed.") from None
         except (DrillIdError, DrillLocked, LockHeld) as exc:
             raise AnsibleActionFail(str(exc)) from None
-        settings = started.config.settings
         result.update(
             changed=True,
             drill_id=started.drill_id,
@@ -105,7 +119,7 @@ class ActionModule(DrillAction):
             ansible_facts={
                 "drill_id": started.drill_id,
                 "drill_evidence_dir": str(started.evidence_dir),
-                "drill_selected_scenarios": list(settings.drill_scenarios),
+                "drill_selected_scenarios": started.scenarios,
             },
         )
         return result

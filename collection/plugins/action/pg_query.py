@@ -17,17 +17,22 @@ class ActionModule(DrillAction):
         self.require_hadrill()
         import psycopg
 
-        from hadrill.db import query
+        from hadrill.db import execute
 
         args = self.validated_args(ARGUMENT_SPEC)
         target = self.database_target(args.get("db_inventory_host"), task_vars)
         conninfo = target.conninfo(host=args.get("host"), port=args.get("port"), dbname=args.get("dbname"))
+        # In check mode a statement runs only inside a read-only transaction: reads answer, writes are refused.
+        check_mode = bool(self._task.check_mode)
         try:
-            rows = query(conninfo, args["query"], args.get("params"),
-                         wait_seconds=args["wait_seconds"], read_only=args["read_only"])
+            outcome = execute(conninfo, args["query"], args.get("params"),
+                              wait_seconds=args["wait_seconds"], read_only=args["read_only"] or check_mode)
         except psycopg.Error as exc:
+            if check_mode and not args["read_only"] and isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
+                result.update(changed=True, skipped=True, msg="the statement writes: not run in check mode")
+                return result
             where = f"{args.get('host') or target.db_host}:{args.get('port') or target.db_port}"
             result.update(failed=True, msg=f"query on {where} failed: {type(exc).__name__}: {str(exc).strip()}")
             return result
-        result.update(changed=False, rows=rows, rowcount=len(rows))
+        result.update(changed=outcome.changed, rows=outcome.rows, rowcount=len(outcome.rows), status=outcome.status)
         return result

@@ -45,6 +45,12 @@ options:
     description: Run inside a read-only repeatable-read transaction.
     type: bool
     default: false
+attributes:
+  check_mode:
+    support: partial
+    details: In check mode the statement runs inside a read-only transaction; a statement that writes is not run.
+  diff_mode:
+    support: none
 extends_documentation_fragment:
   - hadrill.drills.drill.database
 """
@@ -68,6 +74,10 @@ rowcount:
   description: Number of rows returned.
   returned: success
   type: int
+status:
+  description: The server's status message (C(SELECT 1), C(INSERT 0 1), C(DROP TABLE)); C(changed) follows from it.
+  returned: success
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

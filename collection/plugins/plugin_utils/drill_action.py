@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from ansible.errors import AnsibleActionFail
@@ -19,11 +21,51 @@ except ImportError as exc:  # pragma: no cover - depends on the controller's env
     HADRILL_IMPORT_ERROR = exc
 
 
+# The invocations of the collection's actions that change a host, and whether the change is a
+# fault (a scenario's doing: production needs its opt-in) or only needs a started drill. Each one
+# passes the guard before it runs, whatever way the play was started; undo paths (journal close,
+# sampler stop, instance absent, process stopped) never need it, so recovery always works.
+CHANGES_HOSTS = {
+    "journal": (lambda args: args.get("state", "open") == "open", True, None),
+    "sampler": (lambda args: args.get("state", "started") == "started",
+                lambda args: args.get("kind") in ("canary", "http_probe"), None),
+    "restore_instance": (lambda args: args.get("state", "present") in ("prepared", "present"), True, "restore"),
+    "restore_process": (lambda args: args.get("state", "started") == "started", True, "restore"),
+    "restore_canary": (lambda args: args.get("state", "present") == "present", True, "restore"),
+    "restore_incident": (lambda args: True, True, "restore"),
+    "gate": (lambda args: True, False, None),
+}
+
+
+def _is_fact(variable_manager, host, name):
+    """Whether ``name`` was set as a fact (set_fact, a module's ansible_facts) for ``host``."""
+    for cache in ("_nonpersistent_fact_cache", "_fact_cache"):
+        try:
+            facts = getattr(variable_manager, cache)[host]
+        except (AttributeError, KeyError, TypeError):
+            continue
+        if isinstance(facts, Mapping) and name in facts:
+            return True
+    return False
+
+
 class DrillAction(ActionBase):
     """An action that runs on the controller and writes into the drill's evidence directory."""
 
     TRANSFERS_FILES = False
     _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        rule = CHANGES_HOSTS.get(str(self._task.action).rsplit(".", 1)[-1])
+        if rule is not None:
+            changes, fault, scenario = rule
+            args = self._task.args
+            if changes(args):
+                self.require_hadrill()
+                self.guard(task_vars, scenario=args.get("scenario") or scenario,
+                           fault=fault(args) if callable(fault) else fault)
+        return result
 
     def require_hadrill(self):
         if HADRILL_IMPORT_ERROR is not None:
@@ -72,6 +114,71 @@ class DrillAction(ActionBase):
     def database_target(self, host, task_vars):
         """The DbPrimaryHost settings of an inventory host (default: the first db_primary host)."""
         return self.database_host(host, task_vars)[1]
+
+    def refuse_check_mode(self):
+        if self._task.check_mode:
+            raise AnsibleActionFail(
+                "hadrill drills do not run in check mode (--check, AWX job type Check): a drill cannot be simulated "
+                "without injecting its faults. For a dry run use `hadrill validate -i INVENTORY`. Nothing was changed."
+            )
+
+    def _live_environment_class(self, task_vars):
+        """The inventory's environment class, the same on every host, not lowered for this run."""
+        from ansible.utils.vars import load_extra_vars
+
+        from hadrill.guard import class_not_overridden, environment_class
+
+        hostvars = task_vars["hostvars"]
+        hosts = list(dict.fromkeys(list(task_vars["groups"].get("all", [])) + [task_vars.get("inventory_hostname", "localhost")]))
+        classes = {}
+        for host in hosts:
+            value = hostvars[host].get("drill_environment_class") if host in hostvars else None
+            classes[host] = self._templar.template(value) if value is not None else None
+        live = environment_class(classes)
+        variable_manager = self._task.get_variable_manager()
+        fact_hosts = [host for host in hosts if _is_fact(variable_manager, host, "drill_environment_class")]
+        play_value = task_vars.get("drill_environment_class")
+        class_not_overridden(
+            live,
+            extra_vars=load_extra_vars(self._loader),
+            play_value=self._templar.template(play_value) if play_value is not None else None,
+            fact_hosts=fact_hosts,
+        )
+        return live
+
+    def guard(self, task_vars, scenario=None, fault=True):
+        """Refuse unless drill_start ran in this run (and, for a fault, the drill may inject it here).
+
+        Called by every action that changes a host, at the moment of the change, so that no way of
+        starting a play (--start-at-task, --tags, a role included from another playbook) reaches a
+        fault without the production guard. Returns the drill's drill.json record.
+        """
+        from ansible.module_utils.parsing.convert_bool import boolean
+
+        from hadrill.guard import GuardRefused, check_fault, drill_record
+
+        self.refuse_check_mode()
+        evidence_dir = task_vars.get("drill_evidence_dir")
+        drill_id = task_vars.get("drill_id")
+        try:
+            record = drill_record(
+                self._templar.template(evidence_dir) if evidence_dir else None,
+                self._templar.template(drill_id) if drill_id else None,
+                os.getpid(),
+            )
+            if fault:
+                allow = task_vars.get("drill_allow_production", False)
+                confirm = task_vars.get("drill_confirm_id")
+                check_fault(
+                    record,
+                    scenario=scenario,
+                    live_class=self._live_environment_class(task_vars),
+                    allow_production=boolean(self._templar.template(allow), strict=False) if allow else False,
+                    confirm_id=self._templar.template(confirm) if confirm else None,
+                )
+        except GuardRefused as exc:
+            raise AnsibleActionFail(f"refused: {exc}") from None
+        return record
 
     def validated_args(self, argument_spec):
         validation_result, new_module_args = self.validate_argument_spec(argument_spec=argument_spec)
