@@ -1,7 +1,10 @@
 """summary.json: every figure, threshold and verdict of a drill, in a versioned schema.
 
-Schema changes: bump SCHEMA_VERSION's minor for additions, major for anything a reader of an
-older version would misread. ``hadrill history`` reads every version it knows.
+Schema changes (the rules are written out in collection/docs/results.md): bump SCHEMA_VERSION's
+minor for additions (a new optional field, a new figure or check name), its major for anything a
+reader of an older version would misread (a renamed or removed field, a changed meaning or unit).
+hadrill reads a bundle whose version has its own major and a minor up to its own; a newer one is
+refused (never rewritten down), as is another major.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: seal
 
 Verdict = Literal["pass", "fail", "info", "missing"]
 ScenarioOutcome = Literal["pass", "fail", "incomplete", "not_run"]
@@ -126,6 +129,23 @@ class IncidentNotes(Model):
     follow_ups: list[dict[str, Any]] = []
 
 
+class Signing(Model):
+    principal: str
+    key_fingerprint: str
+
+
+class SealInfo(Model):
+    """How the bundle was sealed (from its last ``evidence_sealed`` marker)."""
+
+    number: int
+    sealed_at: str
+    sealed_by: str
+    path: str
+    reason: str | None = None
+    signing: Signing | None = None
+    unsigned_reason: str | None = None
+
+
 class Summary(Model):
     schema_version: str = SCHEMA_VERSION
     drill_id: str
@@ -150,6 +170,7 @@ class Summary(Model):
     evidence_files: list[str] = []
     hadrill_version: str = ""
     controller: dict[str, Any] = {}
+    seal: SealInfo | None = None
 
     def figure(self, scenario: str, name: str) -> Figure | None:
         summary = self.scenarios.get(scenario)

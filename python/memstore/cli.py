@@ -37,6 +37,8 @@ ENV_HELP = """environment:
   MEMSTORE_FAULT_LATENCY_MS   override the manifest's fault.latency_ms (api)
   MEMSTORE_WORKER_POLL_INTERVAL, MEMSTORE_WORKER_BATCH, MEMSTORE_WORKER_MAX_ATTEMPTS,
   MEMSTORE_WORKER_RETRY_BACKOFF  worker defaults (flags win)
+  MEMSTORE_WORKER_FAULT_FILE  JSON file of worker faults for rehearsals, re-read while it runs
+                              (event_delay_seconds, start_delay_seconds, stop_delay_seconds)
 
 exit codes: 0 ok/pass, 1 failure/gate fail, 2 usage or configuration error,
   78 startup contract failure (schema outside the release's range)
@@ -103,6 +105,7 @@ def _worker_options(args: argparse.Namespace, env: Mapping[str, str]) -> WorkerO
         batch=int(values["batch"]),
         max_attempts=int(values["max_attempts"]),
         retry_backoff=values["retry_backoff"],
+        fault_file=env.get("MEMSTORE_WORKER_FAULT_FILE") or None,
     )
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -39,6 +42,72 @@ class WorkerOptions:
     retry_backoff: float = 0.5  # first retry delay in seconds; doubles per attempt
     max_backoff: float = 60.0
     reconnect_max: float = 5.0
+    fault_file: str | None = None  # MEMSTORE_WORKER_FAULT_FILE: see WorkerFaults
+
+
+@dataclass(frozen=True)
+class WorkerFaults:
+    """Deliberate misbehaviour for rehearsals, read from a JSON file while the worker runs.
+
+    A test writes the file (``{"event_delay_seconds": 0.2}``...) and removes it; the worker
+    re-reads it whenever it changed. Absent, empty or invalid: no fault (an invalid file is
+    logged once).
+    """
+
+    event_delay_seconds: float = 0.0  # each event takes this much longer; claimed one at a time (a slow worker)
+    start_delay_seconds: float = 0.0  # from the start to the first claim (a slow startup)
+    stop_delay_seconds: float = 0.0  # from a stop signal to the exit, processing nothing (a slow shutdown)
+
+
+def parse_worker_faults(text: str) -> WorkerFaults:
+    """The fault file's JSON object; ValueError naming the problem."""
+    if not text.strip():
+        return WorkerFaults()
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    known = set(WorkerFaults.__dataclass_fields__)
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown keys {sorted(unknown)}; known: {sorted(known)}")
+    values: dict[str, float] = {}
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{key} must be a number >= 0, got {value!r}")
+        values[key] = float(value)
+    return WorkerFaults(**values)
+
+
+class FaultFile:
+    """The current faults of a fault file, re-read when its size or modification time changed."""
+
+    def __init__(self, path: str | None) -> None:
+        self._path = Path(path) if path else None
+        self._seen: tuple[int, int] | None = None
+        self._faults = WorkerFaults()
+
+    def current(self) -> WorkerFaults:
+        if self._path is None:
+            return self._faults
+        try:
+            stat = self._path.stat()
+        except OSError:
+            stamp = None
+        else:
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp == self._seen:
+            return self._faults
+        self._seen = stamp
+        faults = WorkerFaults()
+        if stamp is not None:
+            try:
+                faults = parse_worker_faults(self._path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                log("worker.fault_file_invalid", path=str(self._path), error=str(exc))
+        if faults != self._faults:
+            log("worker.faults", path=str(self._path), **faults.__dict__)
+        self._faults = faults
+        return faults
 
 
 def retry_delay(options: WorkerOptions, attempts_so_far: int) -> float:
@@ -66,6 +135,7 @@ class Worker:
         self._options = options
         self._stop_requested = False
         self._conn: psycopg.Connection | None = None
+        self._faults = FaultFile(options.fault_file)
 
     def request_stop(self) -> None:
         self._stop_requested = True
@@ -95,6 +165,10 @@ class Worker:
         )
         failures = 0
         schema_warned = False
+        start_delay = self._faults.current().start_delay_seconds
+        if start_delay:
+            log("worker.start_delay", seconds=start_delay)
+            self._sleep(start_delay)
         while not self.stopping:
             try:
                 conn = self._connection()
@@ -109,8 +183,12 @@ class Worker:
                     self._sleep(self._options.poll_interval)
                     continue
                 schema_warned = False
-                claimed = self.process_batch(conn, with_token_count=schema >= TOKEN_COUNT_SCHEMA)
-                if claimed < self._options.batch:
+                event_delay = self._faults.current().event_delay_seconds
+                batch = 1 if event_delay else self._options.batch
+                claimed = self.process_batch(conn, with_token_count=schema >= TOKEN_COUNT_SCHEMA, batch=batch)
+                if claimed and event_delay:
+                    self._sleep(event_delay * claimed)
+                if claimed < batch:
                     # A full batch means more is probably due: go again without sleeping.
                     self._sleep(self._options.poll_interval)
             except psycopg.Error as exc:
@@ -120,6 +198,11 @@ class Worker:
                 log("worker.db_error", error=first_line(exc), attempt=failures, retry_in_s=delay)
                 self._sleep(delay)
         self._drop_connection()
+        stop_delay = self._faults.current().stop_delay_seconds
+        if stop_delay:
+            # Processing has ended; only the exit is late (a slow shutdown hook).
+            log("worker.stop_delay", seconds=stop_delay)
+            time.sleep(stop_delay)
         log("worker.stopped", signal=signals.name(signals.stop_requested()))
         return 0
 
@@ -136,11 +219,11 @@ class Worker:
                 pass
             self._conn = None
 
-    def process_batch(self, conn: psycopg.Connection, with_token_count: bool) -> int:
+    def process_batch(self, conn: psycopg.Connection, with_token_count: bool, batch: int | None = None) -> int:
         """Claim and process one batch in one transaction; returns how many events were claimed."""
         done = retried = dead = 0
         with conn.transaction():
-            events = store.claim_events(conn, self._options.batch)
+            events = store.claim_events(conn, batch or self._options.batch)
             for event in events:
                 error = self._process_one(conn, event, with_token_count)
                 if error is None:

@@ -39,6 +39,10 @@ class ActionModule(DrillAction):
                     f"the backlog source gave no readable sample in the {args['seconds']:g}s baseline window "
                     f"({taken} taken; last error: {tail.last_error() or 'no sample at all'}); "
                     "the worker was not paused"))
+            elif args.get("envelope_ratio") is not None or args.get("envelope_absolute") is not None:
+                env = analysis.envelope(stats.median, args.get("envelope_ratio"), args.get("envelope_absolute"))
+                trend = analysis.trend(analysis.window(tail.poll(), args["since_mono"]), env)
+                result.update(trend=trend.as_dict(), envelope=env.describe())
             return result
 
         if mode == "hold":

@@ -24,7 +24,7 @@ class ActionModule(DrillAction):
         from hadrill.jsonl import read_lines
         from hadrill.layout import Bundle
         from hadrill.runtime import load_redactor
-        from hadrill.scenarios.replay import proof
+        from hadrill.scenarios.replay import analysis, outage, proof
 
         args = self.validated_args(ARGUMENT_SPEC)
         evidence_dir = self.evidence_dir(task_vars, args.get("evidence_dir"))
@@ -42,32 +42,39 @@ class ActionModule(DrillAction):
             checker = proof.http_checker(args["base_url"], request, args["headers"],
                                          drill_values(evidence_dir, args.get("scenario") or "replay"))
 
-        samples = read_lines(Bundle(evidence_dir).sample_file(args["sampler"]))
-        writes = proof.acknowledged_between(samples, args["id_field"], args["from_mono"], args["to_mono"])
+        bundle = Bundle(evidence_dir)
+        samples = read_lines(bundle.sample_file(args["sampler"]))
+        window = {"from_mono": args["from_mono"], "to_mono": args["to_mono"], "end": "to_mono"}
+        if args.get("backlog_sampler"):
+            points = analysis.points_from_samples(read_lines(bundle.sample_file(args["backlog_sampler"])))
+            seen = outage.measure(points, samples, stop_requested=args["from_mono"], resume_requested=args["to_mono"])
+            window = {**outage.proof_window(seen, points).as_dict(), "outage": outage.describe(seen)}
+        writes = proof.acknowledged_between(samples, args["id_field"], window["from_mono"], window["to_mono"])
         chosen = proof.spread_sample(writes, args.get("sample_size"))
         outcome = proof.prove(
             chosen, checker, method=args["method"], acknowledged=len(writes),
             timeout_seconds=args["timeout_seconds"], retry_seconds=args["retry_interval_seconds"],
         )
         record = proof.write_record(evidence_dir, outcome, {
-            "from_mono": args["from_mono"], "to_mono": args["to_mono"], "sampler": args["sampler"],
-            "id_field": args["id_field"], "sample_size": args.get("sample_size"),
+            **window, "sampler": args["sampler"], "id_field": args["id_field"], "sample_size": args.get("sample_size"),
         })
         redactor = load_redactor(evidence_dir)
         moment = clock.now()
         event = CheckEvent(
             name=args["name"],
-            label="Writes acknowledged during the pause were processed (replay proof)",
+            label="Writes acknowledged during the outage were processed (replay proof)",
             scenario=args.get("scenario"),
             passed=outcome.passed,
             observed=redactor.value(outcome.observed()),
             expected="every checked write processed",
             detail=redactor.text(outcome.detail()) + f" ({args['method']} read-back; ids in {record})",
+            compared_nothing=outcome.compared_nothing,
             ts=moment.iso,
             mono=moment.mono,
         )
         append_line(evidence_dir / "events.jsonl", event.model_dump(mode="json"))
-        result.update(changed=False, passed=outcome.passed, record=record, **outcome.observed())
+        result.update(changed=False, passed=outcome.passed, compared_nothing=outcome.compared_nothing, record=record,
+                      window=window, **outcome.observed())
         if args["fail_when_not_passed"] and not outcome.passed:
             result.update(failed=True, msg=f"replay proof failed: {outcome.detail()}")
         return result

@@ -16,7 +16,10 @@ description:
     controller's monotonic clock.
   - C(baseline) waits O(seconds) from O(since_mono) and returns the baseline (median, mean,
     maximum) of the readable samples; it fails when the backlog source gave no readable sample,
-    so a drill never pauses a worker it cannot measure.
+    so a drill never pauses a worker it cannot measure. With O(envelope_ratio) or
+    O(envelope_absolute) it also returns the trend test of the window: steady when the robust
+    (Theil-Sen) slope of the samples times the window moves the backlog by no more than the
+    envelope's margin above the baseline median.
   - C(hold) waits until O(since_mono) + O(seconds); with O(cap) it returns as soon as a sample
     is above the cap (and records O(marker)).
   - C(drain) computes the steady-state envelope max(O(envelope_ratio) x baseline,
@@ -55,10 +58,10 @@ options:
     description: End of the baseline window (drain).
     type: float
   envelope_ratio:
-    description: Envelope relative to the baseline median (drain).
+    description: Envelope relative to the baseline median (drain, and the trend test of baseline).
     type: float
   envelope_absolute:
-    description: Absolute envelope bound (drain); with a ratio the larger bound counts.
+    description: Absolute envelope bound (drain, and the trend test of baseline); with a ratio the larger bound counts.
     type: float
   steady_samples:
     description: Consecutive samples inside the envelope that make the drain (drain).
@@ -111,6 +114,12 @@ RETURN = r"""
 baseline:
   description: Baseline of the window (median, mean, maximum, count).
   returned: mode is baseline or drain
+  type: dict
+trend:
+  description:
+    - Trend test of the baseline window (C(slope_per_second), C(window_seconds), C(drift),
+      C(allowed), C(samples), C(steady), C(rule)); fewer than 3 readable samples are never steady.
+  returned: mode is baseline with an envelope
   type: dict
 reason:
   description: Why the hold ended, C(duration) or C(cap).

@@ -13,8 +13,12 @@ version_added: "0.1.0"
 description:
   - Runs on the controller. Reads the write traffic's records (C(samples/<sampler>.jsonl),
     written by an C(http_probe) sampler with a C(capture) of the written id) and selects the
-    writes acknowledged between O(from_mono) and O(to_mono), normally C(worker_paused) and
-    C(worker_resumed).
+    writes acknowledged between O(from_mono) and O(to_mono), normally C(worker_stop_requested)
+    and C(worker_resumed).
+  - With O(backlog_sampler), the window ends at the first processing after O(to_mono) instead,
+    as the backlog samples show it (the inventory's processed reading, else the backlog and the
+    acknowledged writes; C(hadrill.scenarios.replay.outage)): a worker begins processing some
+    time after its start was requested, and the writes acknowledged meanwhile waited too.
   - Checks each one (or O(sample_size) of them, spread evenly over the window) with the
     inventory's read-back, retrying the unproven ones until O(timeout_seconds).
     C(sql) runs O(query) once per attempt with the parameter C(%(ids)s) (the list of ids);
@@ -22,7 +26,9 @@ description:
     O(request) per write with C(${id}) and C(${token}) filled; a successful answer (expected
     status and body) means processed.
   - Records a check event (O(name)) with the counts and up to 20 missing ids, and
-    C(records/replay_proof.json) with every id checked and missing.
+    C(records/replay_proof.json) with every id checked and missing. When no write was
+    acknowledged in the window the check compared nothing: it is recorded as a warning
+    (C(compared_nothing)), never as passed.
 author:
   - hadrill maintainers (!UNKNOWN)
 options:
@@ -39,9 +45,12 @@ options:
     type: float
     required: true
   to_mono:
-    description: End of the window (controller monotonic time).
+    description: End of the window (controller monotonic time); with O(backlog_sampler), the resume request.
     type: float
     required: true
+  backlog_sampler:
+    description: Name of the backlog sampler; the window then ends at the first processing after O(to_mono).
+    type: str
   method:
     description: How a write is checked.
     type: str
@@ -102,9 +111,17 @@ EXAMPLES = r"""
 
 RETURN = r"""
 passed:
-  description: Every checked write was processed (and at least one was checked).
+  description: Every checked write was processed (true also when none was checked, see RV(compared_nothing)).
   returned: always
   type: bool
+compared_nothing:
+  description: Why the proof compared nothing (no write acknowledged in the window); empty otherwise.
+  returned: always
+  type: str
+window:
+  description: The window of the writes checked (C(from_mono), C(to_mono), C(end)) and the real outage seen in it.
+  returned: always
+  type: dict
 checked:
   description: Writes checked.
   returned: always
@@ -132,6 +149,7 @@ ARGUMENT_SPEC = {
     "id_field": {"type": "str", "default": "id"},
     "from_mono": {"type": "float", "required": True},
     "to_mono": {"type": "float", "required": True},
+    "backlog_sampler": {"type": "str"},
     "method": {"type": "str", "required": True, "choices": ["sql", "http"]},
     "query": {"type": "str"},
     "database": {"type": "str"},

@@ -53,9 +53,12 @@ def summarize(
     details: dict[str, Any] | None = None,
     extra_checks: list[Check] | None = None,
     extra_reasons: list[str] | None = None,
+    incomplete_reasons: list[str] | None = None,
     evidence: list[str] | None = None,
 ) -> ScenarioSummary:
-    """Judge a scenario from its markers, checks, gates and figures."""
+    """Judge a scenario from its markers, checks, gates and figures. ``extra_reasons`` fail it;
+    ``incomplete_reasons`` (what the scenario could not establish) make it incomplete unless
+    something failed."""
     title, goal = TITLES[scenario]
     checks = [as_check(item) for item in ctx.scenario_checks(scenario)] + gate_checks(ctx, scenario) + list(extra_checks or [])
     reasons: list[str] = []
@@ -79,9 +82,11 @@ def summarize(
     elif finished is None:
         outcome = "incomplete"
         reasons = ["the scenario started but did not finish (interrupted)"]
-    elif any(item.verdict == "missing" for item in figures) or any(item.status == "warn" for item in checks):
+    elif incomplete_reasons or any(item.verdict == "missing" for item in figures) \
+            or any(item.status == "warn" for item in checks):
         outcome = "incomplete"
-        reasons = [f"{item.label} could not be measured" for item in figures if item.verdict == "missing"]
+        reasons = list(incomplete_reasons or [])
+        reasons += [f"{item.label} could not be measured" for item in figures if item.verdict == "missing"]
         reasons += [f"{item.label} compared nothing: {item.compared_nothing}" for item in checks if item.status == "warn"]
     else:
         outcome = "pass"

@@ -16,7 +16,7 @@ from hadrill.samplers import launcher
 from hadrill.samplers.kinds.backlog import BacklogSampler, ReadError, as_number
 from hadrill.samplers.spec import SamplerSpec
 
-METRICS = {"value": 'app_pending{queue="a"} 3\napp_pending{queue="b"} 4\napp_failed 1\n'}
+METRICS = {"value": 'app_pending{queue="a"} 3\napp_pending{queue="b"} 4\napp_failed 1\napp_processed_total 812\n'}
 
 
 class MetricsHandler(BaseHTTPRequestHandler):
@@ -58,8 +58,10 @@ def test_as_number_accepts_numbers_only():
 
 def test_command_source_reads_the_last_line_and_reports_failures(tmp_path):
     ok = sampler(tmp_path, source="command", backlog_command="echo header; echo 42", failed_command="printf '3\\n\\n'")
+    before = time.monotonic()
     record = ok.sample(0)
     assert record.pop("latency_ms") >= 0
+    assert before <= record.pop("started_mono") <= time.monotonic()  # when the reading started
     assert record == {"seq": 0, "source": "command", "backlog": 42.0, "failed": 3.0, "ok": True}
     bad = sampler(tmp_path, source="command", backlog_command="echo nope >&2; exit 3", failed_command="echo lots",
                   timeout_seconds=2)
@@ -79,10 +81,26 @@ def test_prometheus_source_scrapes_once_and_sums_series(tmp_path, metrics_url):
                       backlog_metric='app_pending{queue="c"}', failed_metric="app_failed")
     record = missing.sample(1)
     assert record["backlog"] is None and record["failed"] == 1.0
-    assert 'backlog gauge app_pending{queue="c"} is not in the metrics' in record["error"]
+    assert 'backlog metric app_pending{queue="c"} is not in the metrics' in record["error"]
     unauthorised = sampler(tmp_path, source="prometheus", metrics_url=metrics_url,
                            backlog_metric="app_pending", failed_metric="app_failed")
     assert "metrics scrape failed: status 404" in unauthorised.sample(2)["error"]
+
+
+def test_the_processed_reading_is_sampled_only_when_configured(tmp_path, metrics_url):
+    plain = sampler(tmp_path, source="command", backlog_command="echo 1", failed_command="echo 0").sample(0)
+    assert "processed" not in plain
+    command = sampler(tmp_path, source="command", backlog_command="echo 1", failed_command="echo 0",
+                      processed_command="echo 99").sample(1)
+    assert (command["processed"], command["ok"]) == (99.0, True)
+    broken = sampler(tmp_path, source="command", backlog_command="echo 1", failed_command="echo 0",
+                     processed_command="exit 4").sample(2)
+    assert broken["backlog"] == 1.0 and broken["processed"] is None and broken["ok"] is False
+    assert "processed command exited 4" in broken["error"]
+    scraped = sampler(tmp_path, source="prometheus", metrics_url=metrics_url, headers={"X-Token": "t0k3n"},
+                      backlog_metric="app_pending", failed_metric="app_failed",
+                      processed_metric="app_processed_total").sample(3)
+    assert (scraped["backlog"], scraped["failed"], scraped["processed"]) == (7.0, 1.0, 812.0)
 
 
 def test_each_source_needs_its_settings(tmp_path):

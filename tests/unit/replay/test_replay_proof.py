@@ -56,8 +56,8 @@ def test_unproven_writes_are_checked_again_until_processed():
     outcome = proof.prove(writes, checker, method="sql", acknowledged=7, timeout_seconds=30, clock=clock, sleep=clock.sleep)
     assert outcome.passed and outcome.processed == 5 and outcome.attempts == 3
     assert asked == [[0, 1, 2, 3, 4], [3, 4], [4]]
-    assert outcome.detail() == "5/5 writes acknowledged during the pause were processed"
-    assert outcome.observed()["acknowledged_during_pause"] == 7
+    assert outcome.detail() == "5/5 writes acknowledged during the outage were processed"
+    assert outcome.observed()["acknowledged_during_outage"] == 7 and outcome.compared_nothing == ""
 
 
 def test_lost_writes_fail_the_proof_at_the_timeout_with_their_ids():
@@ -66,7 +66,7 @@ def test_lost_writes_fail_the_proof_at_the_timeout_with_their_ids():
     outcome = proof.prove(writes, lambda batch: {"0", "1"}, method="http", acknowledged=30, timeout_seconds=5,
                           retry_seconds=1, clock=clock, sleep=clock.sleep)
     assert not outcome.passed and len(outcome.missing) == 28 and clock.now == 5
-    assert outcome.detail().startswith("28 of 30 writes acknowledged during the pause were not processed after 5.0s: ids 2, 3")
+    assert outcome.detail().startswith("28 of 30 writes acknowledged during the outage were not processed after 5.0s: ids 2, 3")
     assert outcome.detail().endswith("and 8 more")
     assert outcome.observed()["missing_ids_sample"] == list(range(2, 22))
 
@@ -88,10 +88,17 @@ def test_a_failing_read_back_is_retried_then_reported():
     assert not broken.passed and broken.detail().startswith("the read-back failed: ZeroDivisionError")
 
 
-def test_nothing_acknowledged_proves_nothing(tmp_path):
+def test_nothing_acknowledged_compared_nothing_a_warning_not_a_pass(tmp_path):
     outcome = proof.prove([], lambda batch: set(), method="sql", acknowledged=0, timeout_seconds=1)
-    assert not outcome.passed and "nothing proves the replay" in outcome.detail()
+    # Recorded through the check's compared_nothing: its status is warn, never pass.
+    assert outcome.passed and outcome.compared_nothing == outcome.detail()
+    assert "nothing proves the replay" in outcome.compared_nothing
     (tmp_path / "ev").mkdir()
     path = proof.write_record(tmp_path / "ev", outcome, {"from_mono": 1.0, "to_mono": 2.0})
     record = json.loads((tmp_path / "ev" / path).read_text())
-    assert path == "records/replay_proof.json" and record["passed"] is False and record["checked_ids"] == []
+    assert path == "records/replay_proof.json" and record["checked_ids"] == []
+    assert record["compared_nothing"] == outcome.compared_nothing
+    # A read-back that failed is not "nothing to compare": it is a failure.
+    broken = proof.prove([], lambda batch: set(), method="sql", acknowledged=0, timeout_seconds=1)
+    broken.error = "OperationalError: refused"
+    assert not broken.passed and broken.compared_nothing == ""

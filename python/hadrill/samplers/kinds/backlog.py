@@ -1,17 +1,22 @@
 """The backlog of a queue and its failed (dead-lettered) count, read at a fixed interval.
 
+Optionally a third reading, ``processed``: a number that rises whenever the worker processes
+work (a count of processed events, a counter, the time of the newest processed event), from
+which the drill tells when the worker really stopped and resumed processing.
+
 Sources, as the inventory configures them:
 
-- ``sql``: two queries on the database from the controller (``dsn``, filled by the sampler action
+- ``sql``: queries on the database from the controller (``dsn``, filled by the sampler action
   from the db_primary host), each returning one number in the first column of its first row;
   the session is read-only, so a query can never write.
-- ``prometheus``: one scrape of a metrics URL per sample, two gauge selectors
+- ``prometheus``: one scrape of a metrics URL per sample, gauge or counter selectors
   (``name`` or ``name{label="value"}``, matching series summed).
-- ``command``: two commands run on the controller; the last line of each one's output is the
+- ``command``: commands run on the controller; the last line of each one's output is the
   number.
 
-One record per sample: ``backlog`` and ``failed`` (None when unreadable), ``ok``, ``error``,
-``latency_ms``.
+One record per sample: ``backlog`` and ``failed`` (and ``processed`` when configured; None when
+unreadable), ``ok``, ``error``, ``latency_ms`` and ``started_mono`` (controller monotonic time
+the reading started; ``mono`` is when it completed).
 """
 
 from __future__ import annotations
@@ -40,12 +45,15 @@ class BacklogConfig(BaseModel):
     dsn: str | None = None
     backlog_query: str | None = None
     failed_query: str | None = None
+    processed_query: str | None = None
     metrics_url: str | None = None
     headers: dict[str, str] = {}
     backlog_metric: str | None = None
     failed_metric: str | None = None
+    processed_metric: str | None = None
     backlog_command: str | None = None
     failed_command: str | None = None
+    processed_command: str | None = None
 
     @model_validator(mode="after")
     def _source_settings(self) -> "BacklogConfig":
@@ -58,6 +66,13 @@ class BacklogConfig(BaseModel):
         if missing:
             raise ValueError(f"source {self.source!r} needs {', '.join(missing)}")
         return self
+
+    @property
+    def readings(self) -> tuple[str, ...]:
+        """The readings of each sample: backlog and failed, and processed when configured."""
+        processed = {"sql": self.processed_query, "prometheus": self.processed_metric,
+                     "command": self.processed_command}[self.source]
+        return ("backlog", "failed", "processed") if processed else ("backlog", "failed")
 
 
 class ReadError(RuntimeError):
@@ -82,7 +97,8 @@ class SqlSource:
     def __init__(self, config: BacklogConfig):
         self._conninfo = config.dsn or ""
         self._timeout_ms = int(config.timeout_seconds * 1000)
-        self._queries = {"backlog": config.backlog_query or "", "failed": config.failed_query or ""}
+        self._queries = {"backlog": config.backlog_query or "", "failed": config.failed_query or "",
+                         "processed": config.processed_query or ""}
         # One connection per sampler thread, reopened after any error.
         self._local = threading.local()
         self._all: list[Any] = []
@@ -145,6 +161,8 @@ class PrometheusSource:
             "backlog": parse_selector(config.backlog_metric or ""),
             "failed": parse_selector(config.failed_metric or ""),
         }
+        if config.processed_metric:
+            self._selectors["processed"] = parse_selector(config.processed_metric)
         self._scrape: dict[int, str] = {}
 
     def scrape(self) -> str:
@@ -156,7 +174,7 @@ class PrometheusSource:
     def read_from(self, text: str, name: str) -> float:
         value = value_of(text, self._selectors[name])
         if value is None:
-            raise ReadError(f"{name} gauge {self._selectors[name]} is not in the metrics")
+            raise ReadError(f"{name} metric {self._selectors[name]} is not in the metrics")
         return value
 
     def close(self) -> None:
@@ -165,7 +183,8 @@ class PrometheusSource:
 
 class CommandSource:
     def __init__(self, config: BacklogConfig):
-        self._commands = {"backlog": config.backlog_command or "", "failed": config.failed_command or ""}
+        self._commands = {"backlog": config.backlog_command or "", "failed": config.failed_command or "",
+                          "processed": config.processed_command or ""}
         self._timeout = config.timeout_seconds
 
     def read(self, name: str) -> float:
@@ -200,16 +219,17 @@ class BacklogSampler:
             self._source = CommandSource(self.config)
 
     def _readings(self) -> dict[str, float | str]:
-        """Both numbers, or the error text in place of the one that could not be read."""
+        """Every number, or the error text in place of one that could not be read."""
         readings: dict[str, float | str] = {}
+        names = self.config.readings
         if isinstance(self._source, PrometheusSource):
             try:
                 text = self._source.scrape()
             except ReadError as exc:
-                return {"backlog": str(exc), "failed": str(exc)}
-            readers = {name: (lambda name=name: self._source.read_from(text, name)) for name in ("backlog", "failed")}
+                return {name: str(exc) for name in names}
+            readers = {name: (lambda name=name: self._source.read_from(text, name)) for name in names}
         else:
-            readers = {name: (lambda name=name: self._source.read(name)) for name in ("backlog", "failed")}
+            readers = {name: (lambda name=name: self._source.read(name)) for name in names}
         for name, reader in readers.items():
             try:
                 readings[name] = reader()
@@ -224,9 +244,10 @@ class BacklogSampler:
             "seq": seq,
             "source": self.config.source,
             "latency_ms": round((time.monotonic() - started) * 1000.0, 3),
+            "started_mono": started,
         }
         errors = []
-        for name in ("backlog", "failed"):
+        for name in self.config.readings:
             value = readings[name]
             if isinstance(value, float):
                 record[name] = value

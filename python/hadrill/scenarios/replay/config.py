@@ -39,7 +39,15 @@ SOURCE_SETTINGS: dict[str, tuple[str, str]] = {
     "prometheus": ("worker_replay_backlog_metric", "worker_replay_failed_metric"),
     "command": ("worker_replay_backlog_command", "worker_replay_failed_command"),
 }
+# The optional processed reading of each source (when the worker really stopped and resumed).
+PROCESSED_SETTINGS: dict[str, str] = {
+    "sql": "worker_replay_processed_query",
+    "prometheus": "worker_replay_processed_metric",
+    "command": "worker_replay_processed_command",
+}
 PROOF_SETTINGS = {"sql": "worker_replay_proof_query", "http": "worker_replay_proof_request"}
+# The extra watch after a drain timeout is bounded: a drill must end.
+DRAIN_OVERTIME_MAX_SECONDS = 3600.0
 IDS_PARAMETER = "%(ids)s"
 
 
@@ -61,6 +69,11 @@ class ReplaySettings(Strict):
     worker_replay_failed_metric: str | None = None
     worker_replay_backlog_command: str | None = None
     worker_replay_failed_command: str | None = None
+    # Optional, of the same source: a number that rises whenever the worker processes work;
+    # without it the real outage is told from the backlog and the drill's acknowledged writes.
+    worker_replay_processed_query: str | None = None
+    worker_replay_processed_metric: str | None = None
+    worker_replay_processed_command: str | None = None
     worker_replay_sample_interval_seconds: PositiveFloat = 1.0
     worker_replay_sample_timeout_seconds: PositiveFloat = 5.0
 
@@ -71,6 +84,8 @@ class ReplaySettings(Strict):
     worker_replay_backlog_cap: NonNegativeFloat | None = None
     worker_replay_resume_check_seconds: NonNegativeFloat = 2.0
     worker_replay_drain_timeout_seconds: PositiveFloat = 1800.0
+    # After a drain timeout, keep watching up to this long (0: not at all), then prove the replay.
+    worker_replay_drain_overtime_seconds: float = Field(default=600.0, ge=0.0, le=DRAIN_OVERTIME_MAX_SECONDS)
     worker_replay_post_drain_seconds: NonNegativeFloat = 30.0
 
     # Steady-state envelope: drained once K consecutive samples are at most
@@ -103,7 +118,7 @@ class ReplaySettings(Strict):
             raise ValueError(f"expected a path starting with '/', got {value!r}")
         return value
 
-    @field_validator("worker_replay_backlog_metric", "worker_replay_failed_metric")
+    @field_validator("worker_replay_backlog_metric", "worker_replay_failed_metric", "worker_replay_processed_metric")
     @classmethod
     def _selector(cls, value: str | None) -> str | None:
         if value is not None:

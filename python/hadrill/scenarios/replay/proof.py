@@ -1,11 +1,13 @@
-"""Proof of replay: every write acknowledged while the worker was paused has been processed.
+"""Proof of replay: every write acknowledged while no worker processed has been processed since.
 
 The write traffic records each acknowledged write with its id (captured from the response)
-and its unique token. The writes acknowledged between ``worker_paused`` and ``worker_resumed``
-are the work that waited for the worker; each one (or an evenly spread sample) is checked with
-the inventory's read-back: a SQL query given the ids, or an HTTP request per write. Writes not
+and its unique token. The writes acknowledged from the stop command (``worker_stop_requested``)
+until the first processing after the resume (``hadrill.scenarios.replay.outage``) are the work
+that waited for the worker; each one (or an evenly spread sample) is checked with the
+inventory's read-back: a SQL query given the ids, or an HTTP request per write. Writes not
 processed yet are checked again until the proof timeout, so a slow drain is not a failure but
-lost work is.
+lost work is. No write in the window proves nothing: the check is then a warning
+(``compared_nothing``), never a pass.
 """
 
 from __future__ import annotations
@@ -117,23 +119,30 @@ class ProofOutcome:
 
     @property
     def passed(self) -> bool:
-        return self.error is None and bool(self.checked) and not self.missing
+        """Nothing failed: the read-back worked and no checked write is missing (see compared_nothing)."""
+        return self.error is None and not self.missing
+
+    @property
+    def compared_nothing(self) -> str:
+        if self.error is None and not self.checked:
+            return "no write was acknowledged during the outage: nothing proves the replay"
+        return ""
 
     def detail(self) -> str:
         if self.error:
             return f"the read-back failed: {self.error}"
         if not self.checked:
-            return "no write was acknowledged while the worker was paused: nothing proves the replay"
+            return self.compared_nothing
         if self.missing:
             shown = ", ".join(write.key for write in self.missing[:MISSING_SHOWN])
             more = f" and {len(self.missing) - MISSING_SHOWN} more" if len(self.missing) > MISSING_SHOWN else ""
-            return (f"{len(self.missing)} of {len(self.checked)} writes acknowledged during the pause were not "
+            return (f"{len(self.missing)} of {len(self.checked)} writes acknowledged during the outage were not "
                     f"processed after {self.duration_s:.1f}s: ids {shown}{more}")
-        return f"{self.processed}/{len(self.checked)} writes acknowledged during the pause were processed"
+        return f"{self.processed}/{len(self.checked)} writes acknowledged during the outage were processed"
 
     def observed(self) -> dict[str, Any]:
         return {
-            "acknowledged_during_pause": self.acknowledged,
+            "acknowledged_during_outage": self.acknowledged,
             "checked": len(self.checked),
             "processed": self.processed,
             "missing": len(self.missing),
@@ -178,6 +187,7 @@ def write_record(evidence_dir: Path, outcome: ProofOutcome, window: Mapping[str,
         "window": dict(window),
         **outcome.observed(),
         "passed": outcome.passed,
+        "compared_nothing": outcome.compared_nothing,
         "detail": outcome.detail(),
         "duration_s": round(outcome.duration_s, 3),
         "checked_ids": [write.id for write in outcome.checked],
