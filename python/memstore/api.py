@@ -1,4 +1,10 @@
-"""HTTP API: /health, /metrics, /v1/memory/write, /v1/memory/recall_text."""
+"""HTTP API: /health, /metrics, /v1/memory/write, /v1/memory/recall_text, /v1/memory/note,
+/v1/memory/forget.
+
+/v1/memory/note is the write of a classic web form: a URL-encoded body, answered with the plain
+text ``OK`` and no id (the shape of an application whose only write says nothing else).
+/v1/memory/forget removes every memory of a tenant's scope, with its outbox events and index
+rows (what a drill's cleanup request calls)."""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 
@@ -27,6 +33,8 @@ from memstore.release import Release
 from memstore.tokens import tokenize
 
 JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain; charset=utf-8"
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 @dataclass
@@ -129,6 +137,8 @@ class Handler(BaseHTTPRequestHandler):
             "/metrics": ("GET", self._metrics),
             "/v1/memory/write": ("POST", self._write),
             "/v1/memory/recall_text": ("POST", self._recall),
+            "/v1/memory/note": ("POST", self._note),
+            "/v1/memory/forget": ("POST", self._forget),
         }
         if path not in routes:
             return _json(404, {"error": "not found"})
@@ -196,12 +206,12 @@ class Handler(BaseHTTPRequestHandler):
             )
         return 200, metrics.render(families), metrics.CONTENT_TYPE
 
-    def _authorize(self, app: App, raw: bytes) -> tuple[dict[str, Any] | None, Response | None]:
+    def _authorize(self, app: App, raw: bytes, form: bool = False) -> tuple[dict[str, Any] | None, Response | None]:
         tenant = payloads.tenant_for_key(app.api_keys, payloads.presented_key(self.headers))
         if tenant is None:
             return None, _json(401, {"error": "missing or invalid API key"})
         try:
-            data = payloads.decode_json_object(raw)
+            data = payloads.decode_form(raw) if form else payloads.decode_json_object(raw)
         except payloads.BadRequest as exc:
             return None, _json(400, {"error": str(exc)})
         claimed = data.get("tenant")
@@ -225,6 +235,40 @@ class Handler(BaseHTTPRequestHandler):
 
         return _db_call(run, app)
 
+    def _note(self, app: App, raw: bytes) -> Response:
+        if (self.headers.get("Content-Type") or "").split(";")[0].strip().lower() != FORM_TYPE:
+            return 415, f"expected {FORM_TYPE}\n", TEXT_TYPE
+        data, denied = self._authorize(app, raw, form=True)
+        if denied:
+            return denied
+        assert data is not None
+        try:
+            req = payloads.parse_write(data)
+        except payloads.BadRequest as exc:
+            return 400, f"{exc}\n", TEXT_TYPE
+
+        def run(conn: psycopg.Connection) -> Response:
+            store.write_memory(conn, req.tenant, req.scope, req.text)
+            return 200, "OK", TEXT_TYPE
+
+        return _db_call(run, app)
+
+    def _forget(self, app: App, raw: bytes) -> Response:
+        data, denied = self._authorize(app, raw)
+        if denied:
+            return denied
+        assert data is not None
+        try:
+            req = payloads.parse_forget(data)
+        except payloads.BadRequest as exc:
+            return _json(400, {"error": str(exc)})
+
+        def run(conn: psycopg.Connection) -> Response:
+            deleted = store.forget_scope(conn, req.tenant, req.scope)
+            return _json(200, {"tenant": req.tenant, "scope": req.scope, "deleted": deleted})
+
+        return _db_call(run, app)
+
     def _recall(self, app: App, raw: bytes) -> Response:
         data, denied = self._authorize(app, raw)
         if denied:
@@ -238,7 +282,8 @@ class Handler(BaseHTTPRequestHandler):
 
         def run(conn: psycopg.Connection) -> Response:
             hits = store.recall(conn, req.tenant, req.scope, tokens, req.limit)
-            return _json(200, {"results": [{"id": h.id, "text": h.text, "score": h.score} for h in hits]})
+            results = [{"id": h.id, "text": h.text, "score": h.score} for h in hits]
+            return _json(200, {"query": req.query, "results": results} if app.release.echo_query else {"results": results})
 
         return _db_call(run, app)
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 MAX_BODY_BYTES = 1 << 20
 MAX_NAME_CHARS = 128
@@ -25,6 +26,12 @@ class WriteRequest:
     tenant: str
     scope: str
     text: str
+
+
+@dataclass(frozen=True)
+class ForgetRequest:
+    tenant: str
+    scope: str
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,18 @@ def decode_json_object(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def decode_form(raw: bytes) -> dict[str, Any]:
+    """A URL-encoded form body; each field once."""
+    try:
+        fields = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest(f"body is not a valid form: {exc}") from None
+    repeated = sorted(name for name, values in fields.items() if len(values) > 1)
+    if repeated:
+        raise BadRequest(f"form fields given more than once: {repeated}")
+    return {name: values[0] for name, values in fields.items()}
+
+
 def _string(data: Mapping[str, Any], name: str, max_chars: int) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip():
@@ -82,6 +101,10 @@ def parse_write(data: Mapping[str, Any]) -> WriteRequest:
         scope=_string(data, "scope", MAX_NAME_CHARS),
         text=_string(data, "text", MAX_TEXT_CHARS),
     )
+
+
+def parse_forget(data: Mapping[str, Any]) -> ForgetRequest:
+    return ForgetRequest(tenant=_string(data, "tenant", MAX_NAME_CHARS), scope=_string(data, "scope", MAX_NAME_CHARS))
 
 
 def parse_recall(data: Mapping[str, Any]) -> RecallRequest:

@@ -35,6 +35,9 @@ class Release:
     schema_max: int
     fault: FaultConfig = field(default_factory=FaultConfig)
     source: str | None = None  # path of the manifest, None for the dev release
+    # Recall answers repeat the query text ({"query": ..., "results": [...]}), as many search APIs
+    # do: a read-back that only looks for its token in the answer then passes without a result.
+    echo_query: bool = False
 
     def supports(self, schema_version: int) -> bool:
         return self.schema_min <= schema_version <= self.schema_max
@@ -101,12 +104,16 @@ def parse_release(data: Any, source: str | None = None) -> Release:
         raise ReleaseError(f"schema_min must be >= 1, got {schema_min}")
     if schema_max < schema_min:
         raise ReleaseError(f"schema_max ({schema_max}) is below schema_min ({schema_min})")
+    echo_query = data.get("echo_query", False)
+    if not isinstance(echo_query, bool):
+        raise ReleaseError(f"echo_query must be true or false, got {echo_query!r}")
     return Release(
         version=version.strip(),
         schema_min=schema_min,
         schema_max=schema_max,
         fault=parse_fault(data.get("fault")),
         source=source,
+        echo_query=echo_query,
     )
 
 

@@ -68,6 +68,18 @@ def recall(
     return [RecallHit(int(r[0]), str(r[1]), overlap_score(int(r[2]), size)) for r in rows]
 
 
+def forget_scope(conn: psycopg.Connection, tenant: str, scope: str) -> int:
+    """Delete a scope's memories, their outbox events and (by cascade) index rows; the count."""
+    with conn.transaction():
+        rows = conn.execute(
+            "DELETE FROM memories WHERE tenant = %s AND scope = %s RETURNING id", (tenant, scope)
+        ).fetchall()
+        ids = [int(row[0]) for row in rows]
+        if ids:
+            conn.execute("DELETE FROM outbox WHERE memory_id = ANY(%s)", (ids,))
+    return len(ids)
+
+
 def outbox_counts(conn: psycopg.Connection) -> tuple[int, int]:
     """(pending, failed) event counts; each uses its partial index."""
     pending = conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()
