@@ -34,6 +34,7 @@ CHANGES_HOSTS = {
     "restore_canary": (lambda args: args.get("state", "present") == "present", True, "restore"),
     "restore_incident": (lambda args: True, True, "restore"),
     "gate": (lambda args: True, False, None),
+    "drill_cleanup": (lambda args: args.get("state", "done") in ("open", "done"), False, None),
 }
 
 

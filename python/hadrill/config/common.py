@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, field_validator
 
+from hadrill.cleanup import Cleanup
+
 SCENARIOS = ("restore", "rollback", "replay")
 Scenario = Literal["restore", "rollback", "replay"]
 EnvironmentClass = Literal["sandbox", "staging", "production"]
@@ -87,6 +89,9 @@ class DrillSettings(Strict):
     drill_thresholds: Thresholds = Thresholds()
     drill_alert_channel: AlertChannel | None = None
     drill_http_headers: dict[str, str] = {}
+    # Per scenario that writes through the application (rollback, replay): the request or SQL
+    # statement that removes what the drill wrote (hadrill.cleanup), journaled before it writes.
+    drill_cleanup: dict[Literal["rollback", "replay"], Cleanup] = {}
     drill_evidence_root: str | None = None
     drill_follow_ups: list[FollowUp] = []
     # The key that signs the sealed manifest (an SSH signature, ssh-keygen -Y sign): a private key
@@ -103,6 +108,14 @@ class DrillSettings(Strict):
     @classmethod
     def _scenarios(cls, value: Any) -> list[str]:
         return parse_scenarios(value)
+
+    @field_validator("drill_cleanup", mode="before")
+    @classmethod
+    def _cleanup_scenarios(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "restore" in value:
+            raise ValueError("restore has no cleanup: its smoke writes only to the verification copy, which the "
+                             "restore's teardown removes; expected keys rollback and replay")
+        return value
 
     @field_validator("drill_observers", mode="before")
     @classmethod
