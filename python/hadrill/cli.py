@@ -6,16 +6,32 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hadrill
 
-EXIT_PASS, EXIT_FAIL, EXIT_PARTIAL, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
+# The exit codes (README.md, "Exit codes"):
+EXIT_PASS = 0  # the drill passed; the command did what was asked (verify: the bundle checks out)
+EXIT_FAIL = 1  # the drill failed; verify found a problem; signoff refused a bundle that does not verify
+EXIT_PARTIAL = 2  # hadrill run: nothing failed, but the drill did not do all it was asked
+EXIT_COULD_NOT_RUN = 3  # could not run or refused, nothing changed: invalid configuration, a running drill...
+EXIT_USAGE = 64  # the command line is wrong (EX_USAGE): unknown option, missing argument, no such bundle
 RESULT_EXIT = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "partial": EXIT_PARTIAL}
 
 
 class UsageError(Exception):
-    """A problem the operator can fix; printed without a traceback."""
+    """The command line is wrong; printed as one line, exit 64."""
+
+
+class Refused(Exception):
+    """The command cannot do what was asked; nothing was changed. One line, exit 3."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit 64 (its own 2 would read as "partial")."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _parse_extra_vars(items: list[str]) -> Any:
@@ -43,9 +59,39 @@ def _bundle(path: str) -> Path:
     root = Path(path)
     if not root.is_dir():
         raise UsageError(f"{path}: no such bundle directory")
-    if not (root / "drill.json").exists():
+    if not (root / "drill.json").is_file():
         raise UsageError(f"{path}: not a drill evidence bundle (no drill.json)")
     return root
+
+
+def _existing_file(option: str, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise UsageError(f"{option} {value}: no such file")
+    return path.absolute()
+
+
+def _check_signing_key(settings: Any) -> None:
+    """A configured drill key that cannot sign is refused before anything runs."""
+    from hadrill.signing import Key, SigningError
+
+    if settings.drill_signing_key:
+        try:
+            Key(Path(settings.drill_signing_key).expanduser()).check_usable()
+        except SigningError as exc:
+            raise Refused(f"drill_signing_key: {exc}. Nothing was run.") from None
+
+
+def seal_line(summary: Any) -> str:
+    """How the bundle was sealed, in words that never call an unsigned bundle signed."""
+    seal = summary.seal
+    if seal is None:
+        return "sealed (no seal record)"
+    if seal.signing:
+        return f"sealed; manifest signature by drill key {seal.signing.principal} ({seal.signing.key_fingerprint})"
+    return f"sealed, unsigned: {seal.unsigned_reason}"
 
 
 def print_summary(summary: Any, bundle: Path, out: Any = sys.stdout) -> None:
@@ -66,7 +112,7 @@ def print_summary(summary: Any, bundle: Path, out: Any = sys.stdout) -> None:
         print(f"  gate {gate.name:<30} {'pass' if gate.passed else 'FAIL'} (rc {gate.rc}, {gate.duration_s:.2f}s)", file=out)
     for reason in summary.result_reasons:
         print(f"  - {reason}", file=out)
-    print(f"Evidence: {bundle}", file=out)
+    print(f"Evidence: {bundle} ({seal_line(summary)})", file=out)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -95,6 +141,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         options["drill_confirm_id"] = args.confirm_id
     if args.allow_production:
         options["drill_allow_production"] = True
+    signing_key = _existing_file("--signing-key", args.signing_key)
+    if signing_key:
+        options["drill_signing_key"] = str(signing_key)
     extravars = _parse_extra_vars(args.extra_vars or []).with_values(**options)
     vault = Path(args.vault_password_file) if args.vault_password_file else None
     try:
@@ -106,6 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"hadrill: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
     settings = config.settings
+    _check_signing_key(settings)
     print(f"hadrill {hadrill.__version__}: drill on {settings.drill_environment} ({settings.drill_environment_class}), "
           f"scenarios: {', '.join(settings.drill_scenarios) or 'none'}; owner {settings.drill_owner}")
     progress = Progress(out=sys.stdout)
@@ -139,7 +189,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             reason = outcome.failure or f"ansible-playbook ended with status {outcome.status} (rc {outcome.rc})"
             record_marker(bundle_dir, make_marker("drill_stopped", data={"reason": reason}))
-        finalize(bundle_dir)
+        finalize(bundle_dir, sealed_by="hadrill run",
+                 reason="the playbook ended before its sealing step" if not outcome.cancelled else "the drill was interrupted")
     summary = Summary.model_validate_json(bundle.summary.read_text(encoding="utf-8"))
     print_summary(summary, bundle_dir)
     if outcome.cancelled:
@@ -232,83 +283,164 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"hadrill: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
     settings = config.settings
+    _check_signing_key(settings)
     print(f"configuration valid: environment {settings.drill_environment} ({settings.drill_environment_class}), "
           f"scenarios {settings.drill_scenarios or 'none'}, "
           + ", ".join(f"{group} {len(hosts)}" for group, hosts in config.hosts.items()))
     return EXIT_PASS
 
 
+def _refuse_newer(root: Path) -> None:
+    from hadrill.schemas import NewerSchema
+    from hadrill.verify import check_versions
+
+    try:
+        check_versions(root)
+    except NewerSchema as exc:
+        raise Refused(f"{root}: {exc}") from None
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    from hadrill import manifest
-    from hadrill.finalize import finalize, render
+    from hadrill import journal, layout, lock, manifest, statements
     from hadrill.report import render_report
-    from hadrill.signoff import check, load_signatures
     from hadrill.summary import Summary
 
     root = _bundle(args.bundle)
-    if not (root / manifest.MANIFEST_NAME).exists():
-        summary, _ = finalize(root)
-        print(f"sealed the unsealed bundle {root}: {summary.result}")
+    _refuse_newer(root)
+    if not manifest.is_sealed(root):
+        holder = lock.running_holder(root)
+        if holder:
+            raise Refused(f"{root}: drill {root.name} is still running (pid {holder.get('pid')} since "
+                          f"{holder.get('since')}); it seals its own bundle when it ends. Nothing was changed")
+        if journal.open_entries(root):
+            raise Refused(f"{root}: the drill stopped with actions still open; `hadrill recover -i <inventory>` "
+                          "undoes them and seals the bundle. Nothing was changed")
+        if not args.reseal:
+            raise Refused(f"{root}: not sealed (the drill stopped before its sealing step); seal it with "
+                          "`hadrill report BUNDLE --reseal [--reason TEXT]` (recorded in the bundle)")
+        from hadrill.finalize import finalize
+
+        key = _existing_file("--signing-key", args.signing_key)
+        summary, digest = finalize(root, sealed_by="hadrill report --reseal", reason=args.reason, signing_key=key)
+        print(f"sealed {root} (seal {summary.seal.number if summary.seal else '?'}, MANIFEST sha256 {digest[:16]}…): "
+              f"{seal_line(summary)}; drill result {summary.result}")
         return EXIT_PASS
-    state = check(root)
-    if not state.ok and not args.stdout:
-        raise UsageError("the bundle does not verify; refusing to re-render it:\n" + "\n".join(f"  - {p}" for p in state.problems))
-    if args.stdout or load_signatures(root):
-        if not args.stdout:
-            print("the bundle is signed: re-rendering would break the signatures; printing to stdout instead", file=sys.stderr)
-        summary = Summary.model_validate_json((root / "summary.json").read_text(encoding="utf-8"))
-        sys.stdout.write(render_report(root, summary))
-        return EXIT_PASS
-    summary = render(root)
-    manifest.write_manifest(root)
-    print(f"re-rendered {root / 'report.md'} and summary.json ({summary.result}); manifest rewritten")
+    if args.reseal:
+        raise Refused(f"{root}: already sealed; a sealed bundle is never re-rendered or re-sealed (`hadrill verify` "
+                      "re-derives it and names any difference)")
+    try:
+        summary = Summary.model_validate_json(layout.read_bytes(root, "summary.json"))
+    except (OSError, ValueError) as exc:
+        raise Refused(f"{root}: summary.json is not readable: {str(exc).splitlines()[0]}") from None
+    signoffs = [item.statement for item in statements.load(root).signoffs
+                if isinstance(item.statement, statements.SignoffStatement)]
+    sys.stdout.write(render_report(summary, signoffs))
     return EXIT_PASS
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from hadrill.signoff import check
+    from hadrill.schemas import NewerSchema
+    from hadrill.verify import verify
 
     root = _bundle(args.bundle)
-    state = check(root)
-    if state.ok:
-        signed = ", ".join(sig.get("by", "?") for sig in state.signatures) or "not signed"
-        print(f"OK: {root} matches its manifest ({state.manifest_digest}); {signed}")
-        return EXIT_PASS
-    print(f"TAMPERED or incomplete: {root}", file=sys.stderr)
-    for problem in state.problems:
-        print(f"  - {problem}", file=sys.stderr)
-    return EXIT_FAIL
+    allowed = _existing_file("--allowed-signers", args.allowed_signers)
+    try:
+        result = verify(root, allowed_signers=allowed)
+    except NewerSchema as exc:
+        raise Refused(f"{root}: {exc}") from None
+    name = result.drill_id or root.name
+    print(f"bundle {root}")
+    if result.manifest_digest:
+        print(f"  MANIFEST.sha256 sha256 {result.manifest_digest}, {result.files} file(s)")
+    for line in result.signatures:
+        print(f"  {line.line()}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    if not result.ok:
+        for problem in result.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
+        print(f"FAILED: {name}: {result.problems[0]}{more}", file=sys.stderr)
+        return EXIT_FAIL
+    if result.sealed_by is not None:
+        sealed = f"seal signature {result.sealed_by.status} ({result.sealed_by.principal})"
+    else:
+        sealed = "unsigned (the seal has no signature)"
+    signed = ", ".join(f"{item.principal} {item.status}" for item in result.signed_off)
+    print(f"OK: {name}: files match MANIFEST.sha256, figures and report re-derived; {sealed}; "
+          f"sign-offs: {signed or 'none'}")
+    return EXIT_PASS
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
-    from hadrill.signoff import BundleTampered, sign
+    from hadrill.schemas import NewerSchema
+    from hadrill.signing import SigningError
+    from hadrill.signoff import BundleTampered, SignoffRefused, check_principal, check_text, sign
 
     root = _bundle(args.bundle)
     try:
-        entry = sign(root, by=args.by, role=args.role, note=args.note)
+        check_principal(args.by)
+        check_text("role", args.role, 64)
+        check_text("note", args.note, 500)
+    except SignoffRefused as exc:
+        raise UsageError(str(exc)) from None
+    key = _existing_file("--key", args.key)
+    allowed = _existing_file("--allowed-signers", args.allowed_signers)
+    assert key is not None
+    try:
+        statement, path = sign(root, by=args.by, key=key, role=args.role, note=args.note, allowed_signers=allowed)
     except BundleTampered as exc:
-        print(f"hadrill: refusing to sign {root}: {exc}", file=sys.stderr)
+        print(f"hadrill: refusing to sign {root}: it does not verify: {exc}", file=sys.stderr)
         return EXIT_FAIL
-    print(f"signed by {entry['by']} at {entry['at']}; manifest {entry['manifest_sha256']}")
+    except (SignoffRefused, SigningError, NewerSchema) as exc:
+        raise Refused(f"refusing to sign {root}: {exc}") from None
+    print(f"signed off by {statement.by} at {statement.at}: {path} (+ .sig) over MANIFEST sha256 "
+          f"{statement.manifest_sha256[:16]}… with key {statement.key_fingerprint}")
     return EXIT_PASS
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from hadrill.history import load_rows, render_table
+    from hadrill.config.common import HistoryTolerance
+    from hadrill.history import load, render_table
 
     root = Path(args.dir)
     if not root.is_dir():
         raise UsageError(f"{root}: no such directory")
-    rows = load_rows(root)
+    tolerance = None
+    if args.tolerance_percent is not None or args.tolerance_seconds is not None:
+        default = HistoryTolerance()
+        tolerance = HistoryTolerance(
+            percent=default.percent if args.tolerance_percent is None else args.tolerance_percent,
+            seconds=default.seconds if args.tolerance_seconds is None else args.tolerance_seconds)
+    rows, skipped = load(root, tolerance)
+    if rows:
+        print(render_table(rows))
+    for item in skipped:
+        print(f"skipped {item.drill_id}: {item.reason}", file=sys.stderr if item.problem else sys.stdout)
+    damaged = [item for item in skipped if item.problem]
+    if damaged:
+        print(f"hadrill: {len(damaged)} bundle(s) under {root} do not verify and were left out", file=sys.stderr)
+        return EXIT_FAIL
     if not rows:
-        print(f"no drills with a summary under {root}")
+        print(f"no sealed drill bundles under {root}")
+    return EXIT_PASS
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from hadrill import schemas
+
+    if not args.name:
+        for name in schemas.NAMES:
+            print(f"{name:<8} {schemas.DESCRIPTIONS[name]}")
         return EXIT_PASS
-    print(render_table(rows))
+    if args.name not in schemas.NAMES:
+        raise UsageError(f"schema {args.name!r}: expected one of {', '.join(schemas.NAMES)}")
+    sys.stdout.write(schemas.published(args.name))
     return EXIT_PASS
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hadrill", description=__doc__)
+    parser = Parser(prog="hadrill", description=__doc__)
     parser.add_argument("--version", action="version", version=f"hadrill {hadrill.__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -329,26 +461,41 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-production", action="store_true", help="production: allow fault-injecting scenarios")
     run.add_argument("--project", help="project directory (default: found from the current directory)")
     run.add_argument("--evidence-root", help="where bundles go (default: <project>/artifacts/ha_drill)")
+    run.add_argument("--signing-key", metavar="KEY",
+                     help="SSH key that signs the sealed manifest (sets drill_signing_key): a private key file, "
+                          "or a public key file whose private key is in ssh-agent")
     run.set_defaults(func=cmd_run)
 
     validate = commands.add_parser("validate", help="validate an inventory's drill configuration without running anything")
     add_inventory_options(validate)
     validate.set_defaults(func=cmd_validate)
 
-    report = commands.add_parser("report", help="re-render summary.json and report.md from the recording")
+    report = commands.add_parser(
+        "report", help="print a sealed bundle's report with its sign-offs; --reseal seals a bundle left unsealed")
     report.add_argument("bundle")
-    report.add_argument("--stdout", action="store_true", help="print the report instead of writing it")
+    report.add_argument("--stdout", action="store_true", help="(the default) print the report")
+    report.add_argument("--reseal", action="store_true",
+                        help="seal a bundle whose drill stopped before sealing it (recorded in the bundle)")
+    report.add_argument("--reason", help="with --reseal: why, recorded with the seal")
+    report.add_argument("--signing-key", metavar="KEY", help="with --reseal: sign the seal with this SSH key")
     report.set_defaults(func=cmd_report)
 
-    verify = commands.add_parser("verify", help="check a bundle against its manifest and signatures")
+    verify = commands.add_parser(
+        "verify", help="check a bundle: files, figures re-derived, seal and sign-off signatures")
     verify.add_argument("bundle")
+    verify.add_argument("--allowed-signers", metavar="FILE",
+                        help="allowed-signers file (ssh-keygen(1)): each signature is verified, unknown or bad")
     verify.set_defaults(func=cmd_verify)
 
-    signoff = commands.add_parser("signoff", help="verify a bundle, then record a signature")
+    signoff = commands.add_parser("signoff", help="verify a sealed bundle, then record your signed sign-off")
     signoff.add_argument("bundle")
-    signoff.add_argument("--by", required=True, help="who signs")
-    signoff.add_argument("--role", help="their role, e.g. sre-lead")
-    signoff.add_argument("--note", help="a note or follow-up, shown in the report")
+    signoff.add_argument("--by", required=True, metavar="PRINCIPAL",
+                         help="who signs: your principal in the allowed-signers file, e.g. alice@example.com")
+    signoff.add_argument("--key", required=True, metavar="KEY",
+                         help="your SSH key: a private key file, or a public key file whose private key is in ssh-agent")
+    signoff.add_argument("--role", help="your role, e.g. sre-lead")
+    signoff.add_argument("--note", help="a note or follow-up (one line)")
+    signoff.add_argument("--allowed-signers", metavar="FILE", help="also check that this file accepts your key as --by")
     signoff.set_defaults(func=cmd_signoff)
 
     recover = commands.add_parser("recover", help="undo what an interrupted drill left open (from its journal)")
@@ -360,19 +507,35 @@ def build_parser() -> argparse.ArgumentParser:
     recover.add_argument("--evidence-root", help="where bundles are (default: <project>/artifacts/ha_drill)")
     recover.set_defaults(func=cmd_recover)
 
-    history = commands.add_parser("history", help="one row per drill, flagging figures that got worse")
+    history = commands.add_parser("history", help="one row per verified drill, flagging figures that got worse")
     history.add_argument("dir", nargs="?", default="artifacts/ha_drill")
+    history.add_argument("--tolerance-percent", type=float, metavar="P",
+                         help="flag a figure only when it grew by more than P%% (default: drill_history_tolerance, 10)")
+    history.add_argument("--tolerance-seconds", type=float, metavar="S",
+                         help="... and by more than S seconds (default: drill_history_tolerance, 5)")
     history.set_defaults(func=cmd_history)
+
+    schema = commands.add_parser("schema", help="print a published JSON Schema of the evidence bundle")
+    schema.add_argument("name", nargs="?", help="summary, drill, event, seal or signoff (none: list them)")
+    schema.set_defaults(func=cmd_schema)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from hadrill.jsonl import MalformedLine
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
     except UsageError as exc:
         print(f"hadrill: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Refused as exc:
+        print(f"hadrill: {exc}", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+    except MalformedLine as exc:  # a JSON-lines file no hadrill writer produced
+        print(f"hadrill: {exc}; nothing was changed", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
     except KeyboardInterrupt:
         print("hadrill: interrupted", file=sys.stderr)

@@ -6,7 +6,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from hadrill.layout import DRILL_ID_PATTERN
+from hadrill.layout import DIR_MODE, DRILL_ID_PATTERN
 
 
 class DrillIdError(ValueError):
@@ -42,7 +42,7 @@ def allocate(evidence_root: Path, environment: str, day: datetime) -> tuple[str,
     for _ in range(1000):
         drill_id = format_drill_id(day, environment, sequence)
         try:
-            os.mkdir(evidence_root / drill_id)
+            os.mkdir(evidence_root / drill_id, DIR_MODE)
         except FileExistsError:
             sequence += 1
             continue
@@ -56,7 +56,7 @@ def claim(evidence_root: Path, drill_id: str) -> Path:
     evidence_root.mkdir(parents=True, exist_ok=True)
     path = evidence_root / drill_id
     try:
-        os.mkdir(path)
+        os.mkdir(path, DIR_MODE)
     except FileExistsError:
         if any(path.iterdir()):
             raise DrillIdError(

@@ -1,20 +1,34 @@
-"""Turn what a drill recorded into summary.json and report.md, then seal the bundle."""
+"""Turn what a drill recorded into summary.json and report.md, then seal the bundle.
+
+Sealing: an ``evidence_sealed`` marker (which seal, by what, where, signed by which key or why
+unsigned), then summary.json and report.md, the secret sweep, the bundle's mode rule,
+MANIFEST.sha256, and the seal statement in signatures/ signed with the drill key when one is
+configured (``drill_signing_key``).
+"""
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 from pathlib import Path
+from typing import Final
 
 import hadrill
-from hadrill import journal, lock, manifest, runtime
+from hadrill import clock, journal, layout, lock, manifest, runtime, statements
 from hadrill.context import BundleContext
+from hadrill.events import make_marker, read_lines, record_marker
 from hadrill.layout import Bundle
 from hadrill.samplers import launcher
 from hadrill.scenarios import TITLES
 from hadrill.scenarios.base import as_check, not_selected
-from hadrill.summary import GateResult, IncidentNotes, Preconditions, ScenarioSummary, Summary
+from hadrill.signing import Key, SigningError
+from hadrill.summary import GateResult, IncidentNotes, Preconditions, ScenarioSummary, SealInfo, Summary
 from hadrill.verdict import overall
+
+SEALED_MARKER = "evidence_sealed"
+SEALED_BY_DRILL = "hadrill.drills.evidence"
+DRILL_KEY: Final = "drill key"  # finalize(signing_key=DRILL_KEY): the key drill.json's settings name
 
 SUMMARIZERS = {
     "restore": "hadrill.scenarios.restore.figures",
@@ -122,7 +136,13 @@ def compute_summary(root: Path) -> Summary:
         evidence_files=[],
         hadrill_version=hadrill.__version__,
         controller=drill.get("controller", {}),
+        seal=_seal_info(ctx),
     )
+
+
+def _seal_info(ctx: BundleContext) -> SealInfo | None:
+    marker = ctx.markers.last(SEALED_MARKER)
+    return SealInfo.model_validate(marker.data) if marker else None
 
 
 def _release_labels(ctx: BundleContext) -> dict[str, str]:
@@ -135,42 +155,124 @@ def _release_labels(ctx: BundleContext) -> dict[str, str]:
 
 
 def sweep_secrets(root: Path) -> int:
-    """Last line of defence: redact any known secret still present in a bundle file."""
+    """Last line of defence: redact any known secret still present in a bundle file.
+
+    Only regular files are read, never through a link; a redacted file replaces the old one by
+    rename, so a link in the bundle is replaced, not written through."""
     redactor = runtime.load_redactor(root)
     if not redactor.secrets:
         return 0
     fixed = 0
     for name in manifest.bundle_files(root):
-        path = root / name
         try:
-            text = path.read_text(encoding="utf-8")
+            text = layout.read_text(root, name)
         except (UnicodeDecodeError, OSError):
             continue
         if redactor.hits(text):
-            path.write_text(redactor.text(text), encoding="utf-8")
+            layout.write_text(root, name, redactor.text(text))
             fixed += 1
     return fixed
+
+
+def evidence_files(root: Path) -> list[str]:
+    """The files summary.json lists: every bundle file, summary.json and report.md included."""
+    return sorted(set(manifest.bundle_files(root)) | {"summary.json", "report.md"})
+
+
+def derive(root: Path) -> Summary:
+    """summary.json's content, computed from what the bundle recorded (writes plots, nothing else)."""
+    summary = compute_summary(root)
+    summary.evidence_files = evidence_files(root)
+    return summary
 
 
 def render(root: Path) -> Summary:
     """(Re)compute summary.json and report.md from the recorded events and samples."""
     from hadrill.report import write_report
 
-    bundle = Bundle(root)
-    summary = compute_summary(root)
-    bundle.summary.write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    summary.evidence_files = manifest.bundle_files(root)
-    bundle.summary.write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    summary = derive(root)
+    layout.write_text(root, "summary.json", summary.model_dump_json(indent=2) + "\n")
     write_report(root, summary)
     return summary
 
 
-def finalize(root: Path) -> tuple[Summary, str]:
-    """Render, sweep secrets, seal with the manifest, release the environment lock."""
+def _drill_settings(root: Path) -> dict:
+    try:
+        drill = json.loads(layout.read_text(root, "drill.json"))
+    except (OSError, ValueError):
+        return {}
+    settings = drill.get("config", {}).get("settings", {}) if isinstance(drill, dict) else {}
+    return {"environment": drill.get("environment", ""), **settings} if isinstance(settings, dict) else {}
+
+
+def _signer(root: Path, signing_key: str | Path | None, principal: str | None) -> tuple[Key | None, str | None, str | None]:
+    """(key, principal, why unsigned) for this seal."""
+    settings = _drill_settings(root)
+    if signing_key == DRILL_KEY:
+        configured = settings.get("drill_signing_key")
+        if not configured:
+            return None, None, "no drill signing key was configured (drill_signing_key)"
+        signing_key = configured
+        principal = principal or settings.get("drill_signing_principal")
+    if signing_key is None:
+        return None, None, "sealed without a signing key"
+    principal = principal or settings.get("drill_signing_principal") or f"hadrill-drill@{settings.get('environment') or 'unknown'}"
+    return Key(Path(os.path.expanduser(str(signing_key)))), principal, None
+
+
+def _seal(root: Path) -> tuple[Summary, str]:
     summary = render(root)
     sweep_secrets(root)
-    digest = manifest.write_manifest(root)
-    drill = json.loads(Bundle(root).drill.read_text(encoding="utf-8")) if Bundle(root).drill.exists() else {}
+    layout.prune_empty_dirs(root)
+    layout.apply_modes(root)
+    return summary, manifest.write_manifest(root)
+
+
+def _mark(root: Path, info: SealInfo) -> None:
+    record_marker(root, make_marker(SEALED_MARKER, data=info.model_dump(mode="json")))
+
+
+def finalize(root: Path, *, sealed_by: str = SEALED_BY_DRILL, reason: str | None = None,
+             signing_key: str | Path | None = DRILL_KEY, principal: str | None = None) -> tuple[Summary, str]:
+    """Render, sweep secrets, seal with the manifest and a (signed) seal statement, release the lock.
+
+    ``signing_key``: DRILL_KEY (the drill's own key from drill.json, if configured), a key path, or
+    None (unsigned). The seal is recorded in events.jsonl first, so summary.json and the report say
+    how the bundle was sealed; if signing then fails, the bundle is re-rendered as unsigned, saying why.
+    """
+    for name in manifest.bundle_files(root):  # a malformed line refuses the seal before anything is written
+        if name.endswith(".jsonl"):
+            for _ in read_lines(root / name):
+                pass
+    number = statements.next_number(root, "seal")
+    key, principal, unsigned_reason = _signer(root, signing_key, principal)
+    fingerprint = None
+    if key is not None:
+        try:
+            key.check_usable()
+            fingerprint = key.fingerprint()
+        except SigningError as exc:
+            key, unsigned_reason = None, f"the signing key could not be used: {exc}"
+    info = SealInfo(number=number, sealed_at=clock.now().iso, sealed_by=sealed_by, path=str(root.absolute()),
+                    reason=reason, unsigned_reason=unsigned_reason,
+                    signing={"principal": principal, "key_fingerprint": fingerprint} if key else None)
+    _mark(root, info)
+    summary, digest = _seal(root)
+    statement = statements.SealStatement(
+        drill_id=summary.drill_id, seal=number, manifest_sha256=digest, sealed_at=info.sealed_at,
+        sealed_by=sealed_by, reason=reason, principal=principal if key else None, key_fingerprint=fingerprint)
+    signature = None
+    if key is not None:
+        try:
+            signature = key.sign(statement.data())
+        except SigningError as exc:
+            info = info.model_copy(update={"signing": None, "unsigned_reason": str(exc)})
+            _mark(root, info)
+            summary, digest = _seal(root)
+            statement = statement.model_copy(update={"manifest_sha256": digest, "principal": None, "key_fingerprint": None})
+    with statements.locked(root):
+        statements.append(root, "seal", statement, signature)
+    drill = _drill_settings(root)
     # With undo actions still open the lock stays (the next drill must be told to recover first),
     # and so do the sampler specs that recovery needs to find the processes.
     if not journal.open_entries(root):

@@ -1,4 +1,12 @@
-"""One row per drill, and which figures got worse than the previous drill of the same environment."""
+"""One row per drill, and which figures got worse than the previous comparable drill.
+
+Only sealed bundles whose files match their manifest are read; every other one is named with the
+reason it was skipped. A figure is compared only with the previous drill of the same environment
+done the same way (a restore: the same method and target type, time or latest; a replay: the same
+backlog source), and flagged as worse only when it grew beyond the tolerance: more than both
+``percent`` of the previous value and ``seconds`` (``drill_history_tolerance`` as the newer drill
+recorded it, or the command line's).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from hadrill import layout, manifest, schemas
 from hadrill.clock import format_duration
+from hadrill.config.common import HistoryTolerance
+from hadrill.layout import DRILL_ID_PATTERN
 from hadrill.summary import Summary
 
 # (scenario, figure name, column); for all of them lower is better.
@@ -28,41 +39,103 @@ class Row:
     environment: str
     result: str
     figures: dict[str, float | None]
-    worse: set[str] = field(default_factory=set)
+    kinds: dict[str, str] = field(default_factory=dict)  # scenario -> how it was done ("pgbackrest, time target")
+    tolerance: HistoryTolerance = field(default_factory=HistoryTolerance)
+    worse: dict[str, str] = field(default_factory=dict)  # column -> "+12.0s since <drill>"
 
 
-def load_rows(root: Path) -> list[Row]:
-    rows = []
-    for path in sorted(root.glob("ha_drill_*/summary.json")):
+@dataclass
+class Skipped:
+    drill_id: str
+    reason: str
+    problem: bool  # True: the bundle is damaged or unreadable; False: not sealed yet
+
+
+def _kind(summary: Summary, scenario: str) -> str:
+    details = summary.scenarios[scenario].details if scenario in summary.scenarios else {}
+    if scenario == "restore":
+        return f"{details.get('method', '?')}, {details.get('target', '?')} target"
+    if scenario == "replay":
+        return f"backlog from {details.get('backlog_source', '?')}"
+    return ""
+
+
+def _tolerance(bundle: Path) -> HistoryTolerance:
+    try:
+        drill = json.loads(layout.read_text(bundle, "drill.json"))
+        return HistoryTolerance.model_validate(drill["config"]["settings"]["drill_history_tolerance"])
+    except (OSError, ValueError, KeyError, TypeError, ValidationError):
+        return HistoryTolerance()
+
+
+def _read(bundle: Path) -> Summary:
+    """The bundle's summary, once its files match its manifest; ValueError says why not."""
+    if not manifest.is_sealed(bundle):
+        raise LookupError("not sealed (still running, or stopped before sealing: `hadrill recover` or "
+                          "`hadrill report --reseal` seals it)")
+    data = json.loads(layout.read_text(bundle, "summary.json"))
+    if not isinstance(data, dict):
+        raise ValueError("summary.json is not a JSON object")
+    schemas.check_readable("summary", data.get("schema_version"))
+    checked = manifest.verify(bundle)
+    if not checked.ok:
+        problems = checked.problems()
+        raise ValueError(f"does not match its manifest: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    return Summary.model_validate(data)
+
+
+def load(root: Path, tolerance: HistoryTolerance | None = None) -> tuple[list[Row], list[Skipped]]:
+    rows: list[Row] = []
+    skipped: list[Skipped] = []
+    for entry in layout.walk(root) if root.is_dir() else []:
+        if "/" in entry.path or not DRILL_ID_PATTERN.match(entry.path):
+            continue
+        if entry.kind != "directory":
+            skipped.append(Skipped(entry.path, f"a {entry.kind}, not a bundle directory", True))
+            continue
+        bundle = root / entry.path
         try:
-            summary = Summary.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, ValidationError):
+            summary = _read(bundle)
+        except LookupError as exc:
+            skipped.append(Skipped(entry.path, str(exc).strip("'\""), False))
+            continue
+        except ValidationError as exc:
+            skipped.append(Skipped(entry.path, f"summary.json does not match its schema ({exc.error_count()} error(s))", True))
+            continue
+        except (OSError, ValueError) as exc:
+            skipped.append(Skipped(entry.path, str(exc), True))
             continue
         figures: dict[str, float | None] = {}
         for scenario, name, column in TRACKED:
             figure = summary.figure(scenario, name)
             value = figure.value if figure is not None else None
             figures[column] = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        kinds = {scenario: _kind(summary, scenario) for scenario in {item[0] for item in TRACKED}
+                 if scenario in summary.scenarios and summary.scenarios[scenario].selected}
         rows.append(Row(summary.drill_id, summary.date, summary.started_at or "", summary.environment,
-                        summary.result, figures))
+                        summary.result, figures, kinds, tolerance or _tolerance(bundle)))
     rows.sort(key=lambda row: (row.started_at, row.drill_id))
-    previous: dict[str, dict[str, float]] = {}
+    previous: dict[tuple[str, str, str], tuple[float, str]] = {}
     for row in rows:
-        seen = previous.setdefault(row.environment, {})
-        for column, value in row.figures.items():
+        for scenario, _, column in TRACKED:
+            value = row.figures[column]
             if value is None:
                 continue
-            if column in seen and value > seen[column]:
-                row.worse.add(column)
-            seen[column] = value
-    return rows
+            key = (row.environment, column, row.kinds.get(scenario, ""))
+            if key in previous:
+                before, drill_id = previous[key]
+                growth = value - before
+                if growth > row.tolerance.seconds and growth > before * row.tolerance.percent / 100:
+                    row.worse[column] = f"+{format_duration(growth)} since {drill_id}"
+            previous[key] = (value, row.drill_id)
+    return rows, skipped
 
 
 def render_table(rows: list[Row]) -> str:
-    headers = ["drill", "date", "environment", "result"] + [column for _, _, column in TRACKED]
+    headers = ["drill", "date", "environment", "result", "restore"] + [column for _, _, column in TRACKED]
     table = [headers]
     for row in rows:
-        cells = [row.drill_id, row.date, row.environment, row.result]
+        cells = [row.drill_id, row.date, row.environment, row.result, row.kinds.get("restore", "-")]
         for _, _, column in TRACKED:
             value = row.figures[column]
             text = "-" if value is None else format_duration(value)
@@ -71,4 +144,6 @@ def render_table(rows: list[Row]) -> str:
     widths = [max(len(line[index]) for line in table) for index in range(len(headers))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table]
     lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    notes = [f"▲ {row.drill_id} {column}: {text} (tolerance {row.tolerance.percent:g}% and {row.tolerance.seconds:g}s)"
+             for row in rows for column, text in row.worse.items()]
+    return "\n".join(lines + notes)

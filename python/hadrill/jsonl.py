@@ -4,32 +4,73 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+FILE_MODE = 0o640  # the bundle's file mode (hadrill.layout.FILE_MODE)
+
+
+class MalformedLine(ValueError):
+    """A line of a JSON-lines file that no hadrill writer produced: not text, not JSON, not an object."""
+
+    def __init__(self, path: Path, number: int, reason: str):
+        self.path, self.number, self.reason = path, number, reason
+        super().__init__(f"{path} line {number}: {reason}")
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type (for messages)."""
+    if isinstance(value, bool):
+        return "boolean"
+    names = {dict: "object", list: "array", str: "string", int: "number", float: "number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
 
 def append_line(path: Path, record: Mapping[str, Any]) -> None:
-    """Append one JSON record as one line, atomically with respect to other appenders."""
+    """Append one JSON record as one line, atomically with respect to other appenders.
+
+    Never through a symbolic link (``O_NOFOLLOW``): a link planted in a bundle is not written through.
+    """
     data = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file; not appended to")
         os.write(fd, data)
     finally:
         os.close(fd)
 
 
 def read_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield every complete JSON line; a torn last line (crash mid-write) is skipped."""
-    if not path.exists():
+    """Yield every JSON object line.
+
+    A torn line (a record cut short by a crash mid-write: the start of a JSON object) is skipped.
+    Anything else that is not a JSON object (binary data, an array, a number) raises
+    ``MalformedLine`` naming the file and line: hadrill never wrote it.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
         return
-    with path.open(encoding="utf-8") as handle:
-        for raw in handle:
-            raw = raw.strip()
-            if not raw:
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise MalformedLine(path, 0, "not a regular file")
+        for number, raw in enumerate(handle, 1):
+            try:
+                text = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                raise MalformedLine(path, number, "binary data, not UTF-8 text") from None
+            if not text:
                 continue
             try:
-                yield json.loads(raw)
+                value = json.loads(text)
             except json.JSONDecodeError:
-                continue
+                if text.startswith("{"):
+                    continue  # torn by a crash mid-write
+                raise MalformedLine(path, number, "not JSON") from None
+            if not isinstance(value, dict):
+                raise MalformedLine(path, number, f"a JSON {json_type(value)}, expected an object")
+            yield value

@@ -82,3 +82,18 @@ def release(evidence_root: Path, environment: str, drill_id: str) -> None:
     holder = read_lock(evidence_root, environment)
     if holder and holder.get("drill_id") == drill_id:
         lock_path(evidence_root, environment).unlink(missing_ok=True)
+
+
+def running_holder(bundle: Path) -> dict[str, Any] | None:
+    """The lock record when this bundle's drill holds its environment's lock and its process runs."""
+    try:
+        drill = json.loads((bundle / "drill.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    environment = drill.get("environment") if isinstance(drill, dict) else None
+    if not environment:
+        return None
+    holder = read_lock(bundle.parent, str(environment))
+    if holder and holder.get("drill_id") == bundle.name and holder.get("pid") and alive(int(holder["pid"])):
+        return holder
+    return None

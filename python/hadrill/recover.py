@@ -123,7 +123,8 @@ def recover_bundle(project: Path, inventory: Path, bundle: Path, entries: list[J
     result = BundleRecovery(bundle=bundle, attempted=entries, playbook_rc=process.returncode,
                             output_tail="\n".join((process.stdout + process.stderr).splitlines()[-25:]))
     result.still_open = journal.open_entries(bundle)
-    finalize(bundle)
+    undone = len(entries) - len(result.still_open)
+    finalize(bundle, sealed_by="hadrill recover", reason=f"recovery undid {undone} of {len(entries)} open action(s)")
     return result
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from hadrill import layout
 from hadrill.clock import format_duration
 from hadrill.layout import Bundle
+from hadrill.statements import SignoffStatement
 from hadrill.summary import Figure, Summary
 
 TEMPLATE = "report.md.j2"
@@ -60,6 +63,14 @@ def _pairs(mapping: dict[str, Any], empty: str) -> str:
     return ", ".join(f"`{key}={value}`" for key, value in mapping.items()) if mapping else empty
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def _text(value: Any) -> str:
+    """Text someone typed (a sign-off name, role or note), shown as text: Markdown escaped, on one line."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("hadrill", "templates"),
@@ -69,19 +80,14 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # noqa: S701 - Markdown, not HTML
     )
-    env.filters.update(duration=format_duration, figure=_figure, threshold=_threshold, show=_show, codes=_codes, pairs=_pairs)
+    env.filters.update(duration=format_duration, figure=_figure, threshold=_threshold, show=_show, codes=_codes, pairs=_pairs,
+                       text=_text)
     return env
 
 
-def signatures(root: Path) -> list[dict[str, Any]]:
-    path = Bundle(root).signoff
-    if not path.exists():
-        return []
-    return json.loads(path.read_text(encoding="utf-8")).get("signatures", [])
-
-
-def render_report(root: Path, summary: Summary, bundle_path: str | None = None) -> str:
-    signed = signatures(root)
+def render_report(summary: Summary, signoffs: list[SignoffStatement] | None = None) -> str:
+    """report.md from summary.json. ``signoffs``: the sign-offs to show (recorded after sealing, so
+    the sealed report.md never lists them; ``hadrill report`` prints a rendering that does)."""
     extra = [
         name for name in summary.evidence_files
         if name not in ALWAYS_LISTED and not name.startswith("records/")
@@ -89,16 +95,11 @@ def render_report(root: Path, summary: Summary, bundle_path: str | None = None) 
     return environment().get_template(TEMPLATE).render(
         s=summary,
         scenarios=list(summary.scenarios.values()),
-        bundle_path=bundle_path or f"artifacts/ha_drill/{summary.drill_id}",
+        evidence_path=summary.seal.path if summary.seal else summary.drill_id,
         extra_evidence=extra,
-        signatures=signed,
-        signed_by=", ".join(f"`{sig['by']}`" + (f" ({sig['role']})" if sig.get("role") else "") for sig in signed)
-        or f"not signed yet (`hadrill signoff {bundle_path or 'artifacts/ha_drill/' + summary.drill_id} --by NAME`)",
-        signoff_notes=[f"{sig['by']}: {sig['note']}" for sig in signed if sig.get("note")],
+        signoffs=signoffs,
     )
 
 
-def write_report(root: Path, summary: Summary) -> Path:
-    path = Bundle(root).report
-    path.write_text(render_report(root, summary), encoding="utf-8")
-    return path
+def write_report(root: Path, summary: Summary) -> None:
+    layout.write_text(root, Bundle(root).report.name, render_report(summary))

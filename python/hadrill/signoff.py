@@ -1,88 +1,81 @@
-"""Sign-off: people attest a sealed, untampered bundle; each signature pins the manifest digest.
+"""Sign-off: a person attests a sealed bundle that verifies, with their own SSH key.
 
-The chain: every signature records the manifest digest it verified and the digest after its
-sign-off section was written into report.md. ``verify`` checks the files against the manifest
-and that no one re-sealed the bundle after the last signature.
+The sign-off is a statement (drill, manifest digest, principal, role, note, time) signed with the
+signer's key, appended to signatures/ as its own pair of files; nothing else in the bundle changes,
+so one sign-off never rewrites another's nor what was sealed.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from hadrill import clock, manifest
-from hadrill.layout import Bundle
-from hadrill.summary import Summary
+from hadrill import clock, manifest, signing, statements
+from hadrill.statements import SignoffStatement
+from hadrill.verify import verify
+
+MAX_ROLE = 64
+MAX_NOTE = 500
+
+
+class SignoffRefused(ValueError):
+    """The sign-off was not recorded; nothing was changed."""
 
 
 class BundleTampered(RuntimeError):
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__("the bundle does not verify:\n" + "\n".join(f"  - {item}" for item in problems))
+        super().__init__(problems[0] if len(problems) == 1 else f"{problems[0]} (and {len(problems) - 1} more problems)")
 
 
-@dataclass
-class BundleCheck:
-    ok: bool
-    problems: list[str]
-    signatures: list[dict[str, Any]]
-    manifest_digest: str | None
+def check_principal(value: str) -> str:
+    if not signing.PRINCIPAL_PATTERN.match(value or ""):
+        raise SignoffRefused(
+            f"--by: expected the signer's principal as the allowed-signers file lists it (letters, digits and "
+            f". _ @ + -, at most 128 characters, e.g. alice@example.com), got {value!r}")
+    return value
 
 
-def load_signatures(root: Path) -> list[dict[str, Any]]:
-    path = Bundle(root).signoff
-    if not path.exists():
-        return []
-    return json.loads(path.read_text(encoding="utf-8")).get("signatures", [])
+def check_text(option: str, value: str | None, limit: int) -> str | None:
+    """Printable text on one line: no control characters, escape sequences or newlines."""
+    if value is None:
+        return None
+    if len(value) > limit:
+        raise SignoffRefused(f"--{option}: at most {limit} characters, got {len(value)}")
+    if not value.isprintable():
+        raise SignoffRefused(f"--{option}: printable text on one line only (no control characters, "
+                             "escape sequences or newlines)")
+    return value.strip() or None
 
 
-def check(root: Path) -> BundleCheck:
-    """Files against the manifest, then the signature chain against the manifest."""
-    result = manifest.verify(root)
-    problems = result.problems()
-    try:
-        signatures = load_signatures(root)
-    except (OSError, ValueError) as exc:
-        return BundleCheck(False, problems + [f"signoff.json is unreadable: {exc}"], [], result.manifest_digest)
-    previous = None
-    for index, signature in enumerate(signatures):
-        if index > 0 and signature.get("verified_manifest_sha256") != previous:
-            problems.append(
-                f"signoff.json: signature {index + 1} ({signature.get('by')}) verified a manifest "
-                "that the previous signature did not leave (re-sealed in between)"
-            )
-        previous = signature.get("manifest_sha256")
-    if signatures and result.manifest_present and previous != result.manifest_digest:
-        problems.append(
-            f"MANIFEST.sha256 changed after the last signature by {signatures[-1].get('by')} "
-            "(the bundle was re-sealed after sign-off)"
-        )
-    return BundleCheck(not problems, problems, signatures, result.manifest_digest)
-
-
-def sign(root: Path, *, by: str, role: str | None = None, note: str | None = None) -> dict[str, Any]:
-    """Verify, record the signature, refresh the report's sign-off section, re-seal."""
-    from hadrill.report import write_report
-
-    if not by.strip():
-        raise ValueError("--by: a signer name is required")
-    state = check(root)
+def sign(root: Path, *, by: str, key: Path, role: str | None = None, note: str | None = None,
+         allowed_signers: Path | None = None) -> tuple[SignoffStatement, str]:
+    """Check the input and the bundle, then record a signed sign-off. Returns it and its file."""
+    by = check_principal(by)
+    role = check_text("role", role, MAX_ROLE)
+    note = check_text("note", note, MAX_NOTE)
+    if not manifest.is_sealed(root):
+        raise SignoffRefused("the bundle is not sealed (no MANIFEST.sha256); only a sealed bundle can be signed off")
+    signer = signing.Key(key)
+    fingerprint = signer.fingerprint()
+    state = verify(root, allowed_signers=allowed_signers)
     if not state.ok:
         raise BundleTampered(state.problems)
-    bundle = Bundle(root)
-    entry: dict[str, Any] = {
-        "by": by.strip(),
-        "role": role,
-        "note": note,
-        "at": clock.now().iso,
-        "verified_manifest_sha256": state.manifest_digest,
-    }
-    signatures = state.signatures + [entry]
-    bundle.signoff.write_text(json.dumps({"signatures": signatures}, indent=2) + "\n", encoding="utf-8")
-    summary = Summary.model_validate_json(bundle.summary.read_text(encoding="utf-8"))
-    write_report(root, summary)
-    entry["manifest_sha256"] = manifest.write_manifest(root)
-    bundle.signoff.write_text(json.dumps({"signatures": signatures}, indent=2) + "\n", encoding="utf-8")
-    return entry
+    with statements.locked(root):
+        for item in statements.load(root).signoffs:
+            recorded = item.statement
+            if isinstance(recorded, SignoffStatement) and recorded.by == by:
+                raise SignoffRefused(f"{by} has already signed off this bundle ({item.path})")
+            if isinstance(recorded, SignoffStatement) and recorded.key_fingerprint == fingerprint:
+                raise SignoffRefused(f"key {fingerprint} has already signed off this bundle as {recorded.by} ({item.path})")
+        current = manifest.verify(root).manifest_digest
+        if current != state.manifest_digest:
+            raise BundleTampered(["MANIFEST.sha256 changed while signing; run hadrill verify"])
+        statement = SignoffStatement(drill_id=state.drill_id or root.name, manifest_sha256=current, by=by, role=role,
+                                     note=note, at=clock.now().iso, key_fingerprint=fingerprint)
+        signature = signer.sign(statement.data())
+        if allowed_signers is not None:
+            checked = signing.check(statement.data(), signature, by, allowed_signers)
+            if checked.status != "verified":
+                raise SignoffRefused(f"the allowed signers do not accept this key as {by}: {checked.line()}")
+        path = statements.append(root, "signoff", statement, signature)
+    return statement, path

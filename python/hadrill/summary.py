@@ -35,6 +35,9 @@ class Figure(Model):
     comparison: Literal["<=", ">=", "=="] = "<="
     verdict: Verdict = "info"
     source: str = ""
+    # Which requests, samples or span of time the figure counts (for example "requests sent from
+    # observation_started to rollback_started"): two figures about one moment may use different windows.
+    window: str = ""
 
     @classmethod
     def judged(
@@ -47,6 +50,7 @@ class Figure(Model):
         threshold: float | None = None,
         comparison: Literal["<=", ">="] = "<=",
         source: str = "",
+        window: str = "",
     ) -> "Figure":
         if value is None:
             verdict: Verdict = "missing"
@@ -58,7 +62,7 @@ class Figure(Model):
             verdict = "pass" if value >= threshold else "fail"
         return cls(
             name=name, label=label, value=value, unit=unit, threshold=threshold,
-            comparison=comparison, verdict=verdict, source=source,
+            comparison=comparison, verdict=verdict, source=source, window=window,
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from hadrill.events import read_lines
+from hadrill.summary import SCHEMA_VERSION
 from tests.support.drill import BIN, REPO, drill_env, hadrill
+from tests.support.keys import PRINCIPALS, make_keys
 
 
 pytestmark = pytest.mark.integration
@@ -28,7 +31,7 @@ def assert_complete_bundle(bundle: Path) -> dict:
     for name in ("drill.json", "events.jsonl", "summary.json", "report.md", "MANIFEST.sha256"):
         assert (bundle / name).is_file(), name
     summary = json.loads((bundle / "summary.json").read_text())
-    assert summary["schema_version"] == "1.0"
+    assert summary["schema_version"] == SCHEMA_VERSION
     assert summary["run_status"] == "completed"
     assert summary["preconditions"]["outcome"] == "pass", summary["preconditions"]
     names = {check["name"] for check in summary["preconditions"]["checks"]}
@@ -65,6 +68,11 @@ def test_hadrill_run_without_scenarios_yields_a_verifiable_bundle(sandbox, tmp_p
     assert summary["owner"] == "test-owner" and summary["result"] == "pass"
     verified = hadrill("verify", str(bundle), env=env)
     assert verified.returncode == 0, verified.stderr
+    # Sealed without a drill key: it says so, and nothing calls it signed.
+    assert "unsigned" in verified.stdout and "unsigned" in result.stdout
+    for text in (verified.stdout, result.stdout, (bundle / "report.md").read_text(), (bundle / "summary.json").read_text()):
+        assert not re.search(r"(?<!un)signed\b", text, re.IGNORECASE), text
+    keys = make_keys(tmp_path / "keys")
 
     for name in sorted(path.relative_to(bundle).as_posix() for path in bundle.rglob("*") if path.is_file()):
         if name == "MANIFEST.sha256":
@@ -73,16 +81,21 @@ def test_hadrill_run_without_scenarios_yields_a_verifiable_bundle(sandbox, tmp_p
         original = flip_byte(path)
         try:
             tampered = hadrill("verify", str(bundle), env=env)
-            assert tampered.returncode == 1 and f"changed: {name}" in tampered.stderr, name
-            refused = hadrill("signoff", str(bundle), "--by", "mallory", env=env)
+            expected = f"changed: {name}" if not name.startswith("signatures/") else name
+            assert tampered.returncode == 1 and expected in tampered.stderr, (name, tampered.stderr)
+            refused = hadrill("signoff", str(bundle), "--by", PRINCIPALS["alice"], "--key", str(keys.key("alice")), env=env)
             assert refused.returncode == 1 and "refusing to sign" in refused.stderr, name
         finally:
             path.write_bytes(original)
     assert hadrill("verify", str(bundle), env=env).returncode == 0
-    signed = hadrill("signoff", str(bundle), "--by", "alice", "--role", "sre-lead", env=env)
+    signed = hadrill("signoff", str(bundle), "--by", PRINCIPALS["alice"], "--key", str(keys.key("alice")),
+                     "--role", "sre-lead", env=env)
     assert signed.returncode == 0, signed.stderr
-    assert hadrill("verify", str(bundle), env=env).returncode == 0
-    assert "`alice` (sre-lead)" in (bundle / "report.md").read_text()
+    checked = hadrill("verify", str(bundle), "--allowed-signers", str(keys.allowed_signers), env=env)
+    # Signed off, but the seal itself has no signature: with allowed signers that is a failure, said plainly.
+    assert checked.returncode == 1 and "unsigned: the seal has no signature" in checked.stderr, checked.stderr
+    assert "sign-off 1 (signatures/signoff-01.json): verified: alice@example.com" in checked.stdout
+    assert "`alice@example.com` (sre-lead)" in hadrill("report", str(bundle), env=env).stdout
 
 
 def test_plain_ansible_playbook_yields_the_same_bundle(sandbox, tmp_path):

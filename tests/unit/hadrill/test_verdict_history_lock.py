@@ -8,7 +8,10 @@ import sys
 import pytest
 
 from hadrill import journal, lock
-from hadrill.history import load_rows, render_table
+from hadrill import manifest
+from hadrill.cli import main
+from hadrill.config.common import HistoryTolerance
+from hadrill.history import load, render_table
 from hadrill.summary import Check, Figure, GateResult, Preconditions, ScenarioSummary, Summary
 from hadrill.verdict import overall
 
@@ -77,17 +80,28 @@ def test_figure_judgement():
     assert Figure.judged("rto_seconds", "RTO", 30.0).verdict == "info"
 
 
-def write_summary(root, drill_id, environment, started, rto):
+def write_summary(root, drill_id, environment, started, rto, *, method="pgbackrest", target="latest", rpo=None,
+                  seal=True, tolerance=None):
+    """A sealed bundle (summary.json and MANIFEST.sha256) with a restore's RTO (and RPO)."""
     figures = [Figure.judged("rto_seconds", "RTO", rto, threshold=100)] if rto is not None else []
+    if rpo is not None:
+        figures.append(Figure.judged("rpo_seconds", "RPO", rpo, threshold=100))
     summary = Summary(
         drill_id=drill_id, environment=environment, environment_class="staging", date=started[:10], owner="o",
         started_at=started, finished_at=None, duration_s=None, run_status="completed", result="pass",
         preconditions=Preconditions(outcome="pass"),
         scenarios={"restore": ScenarioSummary(scenario="restore", title="A", goal="g", selected=True,
-                                              outcome="pass", figures=figures)},
+                                              outcome="pass", figures=figures,
+                                              details={"method": method, "target": target})},
     )
-    (root / drill_id).mkdir()
-    (root / drill_id / "summary.json").write_text(summary.model_dump_json())
+    bundle = root / drill_id
+    bundle.mkdir()
+    (bundle / "summary.json").write_text(summary.model_dump_json())
+    if tolerance is not None:
+        (bundle / "drill.json").write_text(json.dumps({"config": {"settings": {"drill_history_tolerance": tolerance}}}))
+    if seal:
+        manifest.write_manifest(bundle)
+    return bundle
 
 
 def test_history_flags_figures_worse_than_the_previous_drill_of_the_environment(tmp_path):
@@ -95,10 +109,66 @@ def test_history_flags_figures_worse_than_the_previous_drill_of_the_environment(
     write_summary(tmp_path, "ha_drill_20261102_prod_01", "prod", "2026-11-02T10:00:00Z", 10.0)
     write_summary(tmp_path, "ha_drill_20261103_staging_01", "staging", "2026-11-03T10:00:00Z", 55.0)
     write_summary(tmp_path, "ha_drill_20261104_staging_01", "staging", "2026-11-04T10:00:00Z", 20.0)
-    rows = load_rows(tmp_path)
-    assert [row.worse for row in rows] == [set(), set(), {"RTO"}, set()]
+    rows, skipped = load(tmp_path)
+    assert skipped == []
+    assert [set(row.worse) for row in rows] == [set(), set(), {"RTO"}, set()]
+    assert rows[2].worse["RTO"] == "+15s since ha_drill_20261101_staging_01"
     table = render_table(rows)
     assert "55s ▲worse" in table and table.count("▲worse") == 1
+
+
+def test_history_ignores_changes_inside_the_tolerance(tmp_path):
+    """A 1 s difference was flagged as worse: only growth beyond both tolerances is."""
+    write_summary(tmp_path, "ha_drill_20261101_staging_01", "staging", "2026-11-01T10:00:00Z", 10.0)
+    write_summary(tmp_path, "ha_drill_20261102_staging_01", "staging", "2026-11-02T10:00:00Z", 11.0)  # +1 s
+    write_summary(tmp_path, "ha_drill_20261103_staging_01", "staging", "2026-11-03T10:00:00Z", 100.0)  # +89 s
+    write_summary(tmp_path, "ha_drill_20261104_staging_01", "staging", "2026-11-04T10:00:00Z", 106.0,  # +6 s, 6 %
+                  tolerance={"percent": 5, "seconds": 1})
+    rows, _ = load(tmp_path)
+    assert [set(row.worse) for row in rows] == [set(), set(), {"RTO"}, {"RTO"}]
+    # The command line's tolerance replaces the inventory's.
+    rows, _ = load(tmp_path, HistoryTolerance(percent=10, seconds=5))
+    assert [set(row.worse) for row in rows] == [set(), set(), {"RTO"}, set()]
+    rows, _ = load(tmp_path, HistoryTolerance(percent=0, seconds=0))
+    assert [set(row.worse) for row in rows] == [set(), {"RTO"}, {"RTO"}, {"RTO"}]
+
+
+def test_history_compares_like_with_like(tmp_path):
+    """A time-target restore is compared with time-target restores only (its RPO is the offset by
+    construction), and a restore method with the same method."""
+    write_summary(tmp_path, "ha_drill_20261101_staging_01", "staging", "2026-11-01T10:00:00Z", 20.0, target="time", rpo=1.0)
+    write_summary(tmp_path, "ha_drill_20261102_staging_01", "staging", "2026-11-02T10:00:00Z", 20.0, target="latest", rpo=60.0)
+    write_summary(tmp_path, "ha_drill_20261103_staging_01", "staging", "2026-11-03T10:00:00Z", 200.0, method="basebackup",
+                  rpo=70.0)
+    write_summary(tmp_path, "ha_drill_20261104_staging_01", "staging", "2026-11-04T10:00:00Z", 21.0, target="time", rpo=30.0)
+    rows, _ = load(tmp_path)
+    assert [set(row.worse) for row in rows] == [set(), set(), set(), {"RPO"}]
+    assert rows[3].worse["RPO"] == "+29s since ha_drill_20261101_staging_01"
+    assert [row.kinds["restore"] for row in rows] == [
+        "pgbackrest, time target", "pgbackrest, latest target", "basebackup, latest target", "pgbackrest, time target"]
+
+
+def test_history_verifies_each_bundle_and_names_those_it_skipped(tmp_path, capsys):
+    write_summary(tmp_path, "ha_drill_20261101_staging_01", "staging", "2026-11-01T10:00:00Z", 10.0)
+    tampered = write_summary(tmp_path, "ha_drill_20261102_staging_01", "staging", "2026-11-02T10:00:00Z", 10.0)
+    (tampered / "summary.json").write_text((tampered / "summary.json").read_text().replace("10.0", "1.0"))
+    write_summary(tmp_path, "ha_drill_20261103_staging_01", "staging", "2026-11-03T10:00:00Z", 10.0, seal=False)
+    newer = write_summary(tmp_path, "ha_drill_20261104_staging_01", "staging", "2026-11-04T10:00:00Z", 10.0)
+    (newer / "summary.json").write_text((newer / "summary.json").read_text().replace('"1.1"', '"2.0"'))
+    manifest.write_manifest(newer)
+    (tmp_path / "ha_drill_20261105_staging_01").symlink_to("/etc")
+    rows, skipped = load(tmp_path)
+    assert [row.drill_id for row in rows] == ["ha_drill_20261101_staging_01"]
+    reasons = {item.drill_id: (item.reason, item.problem) for item in skipped}
+    assert reasons["ha_drill_20261102_staging_01"] == ("does not match its manifest: changed: summary.json", True)
+    assert reasons["ha_drill_20261103_staging_01"][0].startswith("not sealed") and not reasons["ha_drill_20261103_staging_01"][1]
+    assert "schema_version 2.0" in reasons["ha_drill_20261104_staging_01"][0]
+    assert reasons["ha_drill_20261105_staging_01"] == ("a symlink, not a bundle directory", True)
+    assert main(["history", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "ha_drill_20261101_staging_01" in out
+    assert "skipped ha_drill_20261102_staging_01: does not match its manifest: changed: summary.json" in err
+    assert "skipped ha_drill_20261103_staging_01: not sealed" in out
 
 
 def test_lock_refuses_a_second_drill_and_names_the_holder(tmp_path):
