@@ -17,7 +17,7 @@ class ActionModule(DrillAction):
         self.require_hadrill()
         from ansible.errors import AnsibleActionFail
 
-        from hadrill.events import make_marker, record_marker
+        from hadrill.events import MarkerIndex, load_markers, make_marker, record_marker
         from hadrill.layout import Bundle
         from hadrill.scenarios.rollback.watch import AbortRule, SampleTail, watch
 
@@ -28,9 +28,16 @@ class ActionModule(DrillAction):
                 raise AnsibleActionFail(f"{name} must be above 0, got {args[name]}")
         if not 0.0 <= args["error_rate_threshold"] <= 1.0:
             raise AnsibleActionFail(f"error_rate_threshold must be within [0, 1], got {args['error_rate_threshold']}")
+        since = None
+        if args.get("since_marker"):
+            found = MarkerIndex(load_markers(evidence_dir)).last(args["since_marker"], args.get("scenario"))
+            if found is None:
+                raise AnsibleActionFail(f"since_marker: no marker {args['since_marker']!r} recorded for scenario "
+                                        f"{args.get('scenario')!r}; record it before the watch")
+            since = found.mono
         rule = AbortRule(
             threshold=args["error_rate_threshold"], sustain=args["sustain_seconds"],
-            window=args["window_seconds"], min_requests=args["min_requests"],
+            window=args["window_seconds"], min_requests=args["min_requests"], since=since,
         )
         outcome = watch(
             SampleTail(Bundle(evidence_dir).sample_file(args["sampler"])), rule,
@@ -48,6 +55,10 @@ class ActionModule(DrillAction):
             "above_for_seconds": round(last.at - last.above_since, 3) if last and last.above_since is not None else 0.0,
             "peak_error_rate": round(outcome.peak_error_rate, 4) if outcome.peak_error_rate is not None else None,
             "samples_seen": outcome.samples_seen,
+            # What the rule counted: requests sent from this marker on (the claim is about the
+            # candidate once observed), answered within the window before each evaluation.
+            "counted_from": args.get("since_marker") or "probe_start",
+            "ignored_sent_before": rule.ignored,
         }
         result.update(changed=False, fired=outcome.fired, stalled=outcome.stalled, ts=outcome.moment.iso,
                       mono=outcome.moment.mono, evaluations=outcome.evaluations, **data)

@@ -17,6 +17,8 @@ description:
   - The rule fires when the error rate of the requests answered in the last O(window_seconds)
     (at least O(min_requests) of them) stayed above O(error_rate_threshold) for
     O(sustain_seconds). The module then returns at once, so a rollback can start immediately.
+  - With O(since_marker), only requests sent at or after that marker count (for example the start of
+    the observation): errors answered before the candidate was observed never make the rule fire.
   - Records the marker O(abort_marker) at the moment the rule fired, or O(finished_marker) when
     the window ended without it, with the rate, window and counts as data.
   - Fails (recording no marker) when the probe wrote nothing for O(stall_seconds).
@@ -55,6 +57,11 @@ options:
   stall_seconds:
     description: Fail when the probe wrote no sample for this long; unset to never fail.
     type: float
+  since_marker:
+    description:
+      - Count only requests sent at or after the last marker of this name (of O(scenario)); the
+        watch fails when no such marker was recorded. Unset, every request of the probe counts.
+    type: str
   scenario:
     description: Scenario of the markers.
     type: str
@@ -81,6 +88,7 @@ EXAMPLES = r"""
     sustain_seconds: 10
     min_requests: 10
     stall_seconds: 30
+    since_marker: observation_started
   register: watch
 """
 
@@ -125,6 +133,14 @@ samples_seen:
   description: Samples read during the watch.
   returned: always
   type: int
+counted_from:
+  description: The marker from which sent requests counted (O(since_marker)), or C(probe_start).
+  returned: always
+  type: str
+ignored_sent_before:
+  description: Requests read but not counted because they were sent before O(since_marker).
+  returned: always
+  type: int
 evaluations:
   description: Number of evaluations of the rule.
   returned: always
@@ -143,6 +159,7 @@ ARGUMENT_SPEC = {
     "min_requests": {"type": "int", "default": 1},
     "poll_interval_seconds": {"type": "float", "default": 0.2},
     "stall_seconds": {"type": "float"},
+    "since_marker": {"type": "str"},
     "scenario": {"type": "str"},
     "abort_marker": {"type": "str", "default": "abort_fired"},
     "finished_marker": {"type": "str", "default": "observation_finished"},

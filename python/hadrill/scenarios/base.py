@@ -43,6 +43,12 @@ def timeline(ctx: BundleContext, scenario: str, entries: list[tuple[str, str]]) 
     return result
 
 
+def _amount(value: Any, unit: str) -> str:
+    """5s, 12.5%, 3 requests."""
+    shown = f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+    return f"{shown}{unit}" if len(unit) <= 2 else f"{shown} {unit}"
+
+
 def summarize(
     ctx: BundleContext,
     scenario: str,
@@ -68,8 +74,8 @@ def summarize(
     for figure in figures:
         if figure.verdict == "fail":
             reasons.append(
-                f"{figure.label} {figure.value}{figure.unit} is outside the threshold "
-                f"{figure.comparison} {figure.threshold}{figure.unit}"
+                f"{figure.label} {_amount(figure.value, figure.unit)} is outside the threshold "
+                f"{figure.comparison} {_amount(figure.threshold, figure.unit)}"
             )
     reasons += list(extra_reasons or [])
     started = ctx.markers.first("scenario_started", scenario)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,19 @@ class IndependentLog(BackgroundObserver):
     def failures(self) -> list[Entry]:
         return [entry for entry in self.entries if not entry.ok]
 
+    def longest_outage(self, start: float, end: float) -> float:
+        """The test's own longest time without a successful request among its requests sent in
+        [start, end): from the first failure of a run to the next success (or `end`)."""
+        longest, since = 0.0, None
+        for entry in sorted(self.entries, key=lambda item: item.sent):
+            if not start <= entry.sent < end:
+                continue
+            if not entry.ok:
+                since = entry.sent if since is None else since
+            elif since is not None:
+                longest, since = max(longest, entry.sent - since), None
+        return max(longest, end - since) if since is not None else longest
+
 
 def api_releases(sandbox) -> dict[str, str]:
     """host -> release its link points at (the sandbox's supervisor adapter)."""
@@ -147,17 +161,29 @@ def restore_current_release(sandbox) -> None:
     wait_until(sandbox.healthy, timeout=60, interval=0.5, what="the sandbox to be healthy")
 
 
-def server_status(sandbox, server: str) -> str:
-    """HAProxy's status of one server (UP, DOWN, MAINT...), read from its admin socket directly:
-    fast enough to sample every few tens of milliseconds."""
+def haproxy_command(sandbox, command: str) -> str:
+    """One command on HAProxy's admin socket (the test's own access, not hadrill's)."""
     with socket.socket(socket.AF_UNIX) as admin:
         admin.settimeout(2)
         admin.connect(sandbox.facts["haproxy_admin_socket"])
-        admin.sendall(b"show stat\n")
+        admin.sendall(command.encode() + b"\n")
         chunks = []
         while chunk := admin.recv(65536):
             chunks.append(chunk)
-    for line in b"".join(chunks).decode().splitlines():
+    return b"".join(chunks).decode()
+
+
+def set_servers(sandbox, state: str) -> None:
+    """Every server of the backend to `state` (ready, drain, maint) at once."""
+    for host in sandbox.api_urls:
+        answer = haproxy_command(sandbox, f"set server {sandbox.facts['haproxy_backend']}/{host} state {state}").strip()
+        assert not answer, answer
+
+
+def server_status(sandbox, server: str) -> str:
+    """HAProxy's status of one server (UP, DOWN, MAINT...), read from its admin socket directly:
+    fast enough to sample every few tens of milliseconds."""
+    for line in haproxy_command(sandbox, "show stat").splitlines():
         row = line.split(",")
         if len(row) > 17 and row[0] == sandbox.facts["haproxy_backend"] and row[1] == server:
             return row[17]
@@ -184,3 +210,34 @@ class ServerWatch(BackgroundObserver):
             except OSError:
                 pass
             stop.wait(self.interval)
+
+
+@dataclass
+class OnMarker(BackgroundObserver):
+    """Acts the moment a running drill records a marker: tails the events of the drill's bundle under
+    `evidence_root` every 20 ms and calls `action` (in this thread) for the first marker of the
+    rollback scenario named `name` whose data holds `data`. `acted` keeps (monotonic time, marker)."""
+
+    evidence_root: Path
+    name: str
+    action: Callable[[dict[str, Any]], None]
+    data: dict[str, Any] = field(default_factory=dict)
+    acted: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    join_timeout: float = 30.0
+
+    def observe(self, stop: threading.Event) -> None:
+        from hadrill.scenarios.rollback.watch import SampleTail
+
+        tail = None
+        deadline = time.monotonic() + OBSERVER_BUDGET
+        while not stop.is_set() and time.monotonic() < deadline and not self.acted:
+            if tail is None:
+                found = sorted(self.evidence_root.glob("ha_drill_*/events.jsonl"))
+                tail = SampleTail(found[0]) if found else None
+            for item in tail.read() if tail else []:
+                if item.get("event") == "marker" and item.get("scenario") == "rollback" and item.get("name") == self.name \
+                        and all((item.get("data") or {}).get(key) == value for key, value in self.data.items()):
+                    self.acted.append((time.monotonic(), item))
+                    self.action(item)
+                    break
+            stop.wait(0.02)

@@ -19,7 +19,7 @@ import pytest
 from hadrill import journal
 from hadrill.events import read_lines
 from tests.integration.rollback.rollback_support import (
-    TEST_THRESHOLDS, IndependentLog, ServerWatch, all_backends_up, api_releases, run_drill,
+    TEST_THRESHOLDS, IndependentLog, OnMarker, ServerWatch, all_backends_up, api_releases, run_drill, set_servers,
 )
 from tests.support.drill import BIN, REPO, drill_env
 from tests.support.wait import wait_until
@@ -201,3 +201,114 @@ def test_recover_after_a_killed_controller_drains_the_canary_before_switching_it
     assert sandbox.healthy() and all_backends_up(sandbox)
     assert len(own.entries) > 20
     assert own.failures() == [], [(entry.sent, entry.status) for entry in own.failures()]
+
+
+def test_an_untouched_replica_going_down_during_the_rollback_fails_the_drill(leaves_sandbox_serving, tmp_path):
+    """The outage of the issue: while the canary is drained for its rollback, the replica the drill
+    never switches goes down (the test stops it with supervisorctl for about 3 s). Every request
+    through the load balancer fails meanwhile. The drill must fail, name the replica, and measure
+    the outage the test's own request log saw."""
+    sandbox = leaves_sandbox_serving
+    current = sandbox.facts["current_release"]
+    fault: dict[str, float] = {}
+
+    def take_api2_down(marker: dict) -> None:
+        fault["stop"] = time.monotonic()
+        sandbox.supervisorctl("stop", "api-2", check=True)
+        fault["stopped"] = time.monotonic()
+        time.sleep(3.0)
+        fault["start"] = time.monotonic()
+        sandbox.supervisorctl("start", "api-2", check=True)
+        fault["started"] = time.monotonic()
+
+    with IndependentLog(sandbox) as own, \
+            OnMarker(tmp_path, "host_drain_started", take_api2_down, data={"host": "api-1", "phase": "rollback"}):
+        run = run_drill(sandbox, tmp_path, "api_rollback_candidate_release=v0.2.3-rc2",
+                        f"api_rollback_known_good_release={current}", "api_rollback_observation_seconds=3")
+    assert fault.get("started"), "the test never took api-2 down"
+    assert run.returncode == 1, run.output[-4000:]
+    scenario = run.scenario
+    assert scenario["outcome"] == "fail"
+    # api-2 was never switched by the drill: only the canary's two switches
+    assert [(host, phase) for host, phase, _, _ in switch_windows(run)] == [("api-1", "candidate"), ("api-1", "rollback")]
+    named = [reason for reason in scenario["reasons"] if "api-2" in reason and "not switching" in reason]
+    assert named, scenario["reasons"]
+
+    # The replica watch saw api-2 go down when the test stopped it and come back after the start.
+    check = next(item for item in scenario["checks"] if item["name"] == "untouched_replicas_up")
+    assert check["passed"] is False
+    (down,) = check["observed"]["api-2"]
+    assert fault["stop"] - 0.5 <= down["start_mono"] <= fault["stopped"] + 1.0, (down, fault)
+    assert fault["start"] <= down["end_mono"] <= fault["started"] + 5.0, (down, fault)
+    assert "api-1" not in check["observed"]
+
+    # The availability figures against the test's own request log through the load balancer.
+    deployed, finished = run.marker("candidate_deploy_started")["mono"], run.marker("recovery_window_finished")["mono"]
+    truth = own.longest_outage(deployed, finished)
+    assert truth >= 1.0, "the test's own requests did not see the outage"
+    outage = run.figure("longest_outage_seconds")
+    assert outage["verdict"] == "fail" and abs(outage["value"] - truth) <= 0.5, (outage, truth)
+    assert outage["window"], outage
+    rollback = run.marker("rollback_started")["mono"], run.marker("readiness_green")["mono"]
+    own_rollback = [entry for entry in own.entries if rollback[0] <= entry.sent < rollback[1]]
+    own_rate = 100.0 * sum(1 for entry in own_rollback if not entry.ok) / len(own_rollback)
+    rate = run.figure("rollback_error_rate_percent")
+    assert rate["verdict"] == "fail" and abs(rate["value"] - own_rate) <= 10.0, (rate, own_rate)
+    restart = run.figure("restart_failed_requests")
+    assert restart["verdict"] == "fail" and restart["value"] > 0
+    assert all(entry.status in (503, None) for entry in own.failures()), {entry.status for entry in own.failures()}
+    report = (run.bundle / "report.md").read_text()
+    assert "api-2" in report and "Longest time without a successful request" in report
+    print(f"\noutage reported {outage['value']}s / independent {truth:.3f}s; rollback error rate "
+          f"{rate['value']}% / independent {own_rate:.1f}%; api-2 down {down['seconds']}s")
+
+
+def test_an_error_burst_before_observation_does_not_abort_a_healthy_candidate(leaves_sandbox_serving, tmp_path):
+    """Issue: the abort rule counted 503s answered before the candidate was observed. Here the load
+    balancer answers 503 for everything (every server set to DRAIN by the test) from the moment the
+    canary is back in rotation until the drill marks the slice deployed; the healthy candidate must
+    not be aborted. Sustain 1 s makes the rule sensitive enough that counting the burst would fire it."""
+    sandbox = leaves_sandbox_serving
+    current = sandbox.facts["current_release"]
+    burst: dict[str, float] = {}
+
+    def drain_everything(marker: dict) -> None:
+        burst["start"] = time.monotonic()
+        set_servers(sandbox, "drain")
+
+    def serve_again(marker: dict) -> None:
+        set_servers(sandbox, "ready")
+        burst["end"] = time.monotonic()
+
+    with IndependentLog(sandbox) as own, \
+            OnMarker(tmp_path, "host_enabled", drain_everything, data={"host": "api-1", "phase": "candidate"}), \
+            OnMarker(tmp_path, "candidate_deployed", serve_again):
+        run = run_drill(sandbox, tmp_path, "api_rollback_candidate_release=v0.2.3-rc2",
+                        f"api_rollback_known_good_release={current}", "api_rollback_observation_seconds=4",
+                        "api_rollback_abort_sustain_seconds=1")
+    assert burst.get("end"), "the test never made the burst"
+    # Ground truth: the burst was real, through the load balancer, and over before observation began.
+    failures = own.failures()
+    assert failures and all(entry.status == 503 for entry in failures), [(e.sent, e.status) for e in failures]
+    assert all(burst["start"] - 0.05 <= entry.sent <= burst["end"] + 0.05 for entry in failures), (burst, failures)
+    observation = run.marker("observation_started")["mono"]
+    assert burst["end"] < observation + 0.1
+
+    assert run.figure("abort_fired")["value"] is False and run.markers("abort_fired") == [], run.markers("abort_fired")
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.scenario["outcome"] == "pass", run.scenario["reasons"]
+    finished = run.marker("observation_finished")["data"]
+    assert finished["counted_from"] == "observation_started" and finished["requests"] > 0
+    # The drill's probe met the burst too, but the figure about the candidate counts only what was
+    # sent once it was observed; the figure's window says so.
+    assert run.scenario["details"]["statuses"].get("503", 0) > 0
+    observed = run.figure("error_rate_observed")
+    assert observed["value"] == 0.0 and "observation_started" in observed["window"], observed
+    truth = own.longest_outage(run.marker("candidate_deploy_started")["mono"], run.marker("recovery_window_finished")["mono"])
+    outage = run.figure("longest_outage_seconds")
+    assert outage["verdict"] == "pass" and abs(outage["value"] - truth) <= 0.3, (outage, truth)
+    assert run.figure("restart_failed_requests")["value"] == 0
+    check = next(item for item in run.scenario["checks"] if item["name"] == "untouched_replicas_up")
+    assert check["passed"] is True, check
+    print(f"\nburst {burst['end'] - burst['start']:.2f}s, {len(failures)} own failures; outage reported "
+          f"{outage['value']}s / independent {truth:.3f}s")

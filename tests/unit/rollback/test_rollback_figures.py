@@ -133,3 +133,80 @@ def test_an_unfinished_scenario_reports_missing_figures(bundle: Path):
     found = figures(summary)
     assert summary.outcome == "incomplete"
     assert found["rollback_seconds"].verdict == "missing" and found["readiness_green_at"].verdict == "missing"
+
+
+AVAILABILITY = {"rollback_error_rate_percent": 5.0, "longest_outage_seconds": 2.0, "restart_failed_requests": 0}
+
+
+def with_availability(root: Path, *, api2_down: tuple[float, float] | None = None, outage: tuple[float, float] | None = None) -> Path:
+    """Adds the replica watch (api-1, api-2 every 0.25 s) and the availability thresholds; api-2 is
+    down in ``api2_down`` (offsets) and every probe request sent in ``outage`` failed with a 503."""
+    drill = json.loads((root / "drill.json").read_text())
+    drill["thresholds"].update(AVAILABILITY)
+    (root / "drill.json").write_text(json.dumps(drill))
+    with (root / "events.jsonl").open("a") as handle:
+        handle.write(json.dumps({"event": "marker", "name": "sampler_started", "scenario": "rollback", "ts": iso(0.4),
+                                 "mono": T0 + 0.4, "data": {"sampler": "rollback_replicas", "kind": "replica_watch"}}) + "\n")
+    records = []
+    for seq in range(int((24.2 - 0.5) / 0.25)):
+        offset = 0.5 + seq * 0.25
+        for host in ("api-1", "api-2"):
+            down = host == "api-2" and api2_down is not None and api2_down[0] <= offset < api2_down[1]
+            switched = host == "api-1" and (6.3 <= offset <= 8.0 or 12.3 <= offset <= 15.0)
+            records.append({"ts": iso(offset), "mono": T0 + offset + 0.002, "seq": seq, "host": host,
+                            "sent_mono": T0 + offset, "ok": not (down or switched),
+                            "status": None if down or switched else 200,
+                            "lb_status": "DOWN" if down else "MAINT" if switched else "UP"})
+    (root / "samples" / "rollback_replicas.jsonl").write_text("".join(json.dumps(item) + "\n" for item in records))
+    (root / "samples" / "rollback_replicas.meta.json").write_text(json.dumps({"interval_seconds": 0.25}))
+    if outage is not None:
+        lines = [json.loads(line) for line in (root / "samples" / "rollback_traffic.jsonl").read_text().splitlines()]
+        for item in lines:
+            if outage[0] <= item["sent_mono"] - T0 < outage[1]:
+                item.update(status=503, ok=False, latency_ms=1.0)
+        (root / "samples" / "rollback_traffic.jsonl").write_text("".join(json.dumps(item) + "\n" for item in lines))
+    return root
+
+
+def test_a_clean_drill_passes_the_availability_thresholds_and_names_each_window(bundle: Path):
+    summary = summarize(BundleContext.load(with_availability(bundle)))
+    found = figures(summary)
+    # the one connection error while api-2 was switched is the drill's own, and the default allows none
+    assert summary.reasons == ["Failed requests caused by the drill's own restarts 1 requests is outside the "
+                               "threshold <= 0 requests"]
+    # rollback [12.2, 19.0): 136 requests; the candidate's 500s stop at its drain (12.3): 12.2..12.3 holds none
+    assert found["rollback_error_rate_percent"].verdict == "pass"
+    assert found["rollback_error_rate_percent"].window.startswith("requests sent from rollback_started to readiness_green")
+    # the longest run without success: a 500 and the connection error are single failures
+    assert found["longest_outage_seconds"].value == pytest.approx(0.05) and found["longest_outage_seconds"].verdict == "pass"
+    assert found["restart_failed_requests"].threshold == 0 and found["restart_failed_requests"].verdict == "fail"
+    check = next(item for item in summary.checks if item.name == "untouched_replicas_up")
+    assert check.passed and check.status == "pass"
+    assert "observation_started to rollback_started" in found["error_rate_observed"].window
+    assert "answered in the 3s before each evaluation" in found["abort_fired"].window
+    assert summary.details["plot"]["window"].startswith("error rate and p95 of the requests sent in the 3s before each point")
+    assert any(line.startswith("Plot `plots/rollback.svg`") for line in summary.execution)
+    assert any(line.startswith("Replica watch:") and "none" in line for line in summary.execution)
+
+
+def test_an_untouched_replica_going_down_fails_the_scenario_and_is_named(bundle: Path):
+    summary = summarize(BundleContext.load(with_availability(bundle, api2_down=(12.5, 15.0), outage=(13.0, 15.0))))
+    found = figures(summary)
+    assert summary.outcome == "fail"
+    check = next(item for item in summary.checks if item.name == "untouched_replicas_up")
+    assert not check.passed
+    (down,) = check.observed["api-2"]
+    assert down["start_mono"] == pytest.approx(T0 + 12.5) and down["end_mono"] == pytest.approx(T0 + 15.0)
+    assert down["seconds"] == pytest.approx(2.5) and down["lb_statuses"] == ["DOWN"]
+    assert any(reason.startswith("Every replica stayed up while the drill was not switching it: api-2 down 2.50s")
+               for reason in summary.reasons), summary.reasons
+    # every request sent in [13, 15) failed: 2 s without a success, judged against 2 s: passes at the limit
+    assert found["longest_outage_seconds"].value == pytest.approx(2.0)
+    assert found["rollback_error_rate_percent"].value > 5.0 and found["rollback_error_rate_percent"].verdict == "fail"
+    assert found["restart_failed_requests"].value > 1
+
+
+def test_a_bundle_without_a_replica_watch_has_no_replica_check(bundle: Path):
+    summary = summarize(BundleContext.load(bundle))
+    assert not any(item.name == "untouched_replicas_up" for item in summary.checks)
+    assert summary.details["replica_watch"] is None

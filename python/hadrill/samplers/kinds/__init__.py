@@ -2,7 +2,7 @@
 
 import importlib
 
-KIND_MODULES = ("http_probe", "advisory_lock", "canary", "backlog")
+KIND_MODULES = ("http_probe", "advisory_lock", "canary", "backlog", "replica_watch")
 
 for _name in KIND_MODULES:
     try:

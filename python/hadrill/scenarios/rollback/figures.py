@@ -6,12 +6,21 @@
 - error rate and p95 before (baseline window), during (candidate_deploy_started to
   readiness_green) and after (readiness_green to recovery_window_finished);
 - failed requests caused by the drill's own restarts: see ``analysis.restart_failures``;
+- availability: the error rate of the requests sent while the rollback ran, the longest time
+  without a successful request from the first change to the end of the recovery window
+  (``analysis.longest_outage``), and every replica the drill was not switching that went down
+  (the replica watch, ``analysis.untouched_downs``), a failed check naming it;
 - startup-contract failures: the failed ``startup_contract`` checks.
+
+Each traffic figure counts only the requests *sent* inside the span its claim is about, and says
+which in its ``window``.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 
 from hadrill.context import BundleContext
@@ -19,19 +28,26 @@ from hadrill.events import Marker, load_markers
 from hadrill.scenarios.base import summarize as judge_scenario
 from hadrill.scenarios.base import timeline
 from hadrill.scenarios.rollback.analysis import (
+    ReplicaRun,
     RequestLog,
     SwitchWindow,
     WindowStats,
+    drill_spans,
     envelope_upper,
+    longest_outage,
     recovery_seconds,
+    replica_samples,
     requests_from_samples,
     restart_failures,
+    untouched_downs,
+    untouched_runs,
 )
-from hadrill.scenarios.rollback.plot import write_plot
-from hadrill.summary import Figure, ScenarioSummary
+from hadrill.scenarios.rollback.plot import POINTS_PER_WINDOW, write_plot
+from hadrill.summary import Check, Figure, ScenarioSummary
 
 SCENARIO = "rollback"
 SAMPLER = "rollback_traffic"
+REPLICA_SAMPLER = "rollback_replicas"
 PLOT = "plots/rollback.svg"
 RECOVERY_STEPS_PER_WINDOW = 10
 DEFAULTS = {
@@ -97,6 +113,21 @@ def _timestamp_figure(name: str, label: str, marker: Marker | None) -> Figure:
                   verdict="info" if marker else "missing", source=f"marker {name.removesuffix('_at')}")
 
 
+def _sent(start: str, stop: str, stats: WindowStats | None = None) -> str:
+    """The window text of a figure over the requests sent between two markers."""
+    counted = f" ({stats.requests} requests over {stats.end - stats.start:.1f}s)" if stats is not None else ""
+    return f"requests sent from {start} to {stop}{counted}"
+
+
+def _iso(markers: list[Marker], mono: float) -> str:
+    """UTC time of a monotonic instant, from the nearest marker (each marker holds both clocks)."""
+    reference = min(markers, key=lambda item: abs(item.mono - mono), default=None)
+    if reference is None:
+        return ""
+    at = datetime.fromisoformat(reference.ts.replace("Z", "+00:00")) + timedelta(seconds=mono - reference.mono)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def summarize(ctx: BundleContext) -> ScenarioSummary:
     config = {**DEFAULTS, **ctx.scenario_config(SCENARIO)}
     window = float(config["api_rollback_window_seconds"])
@@ -121,6 +152,8 @@ def summarize(ctx: BundleContext) -> ScenarioSummary:
     baseline = between("baseline_started", "baseline_finished")
     during = between("candidate_deploy_started", "readiness_green")
     after = between("readiness_green", "recovery_window_finished")
+    observed = between("observation_started", "rollback_started")
+    rolling_back = between("rollback_started", "readiness_green")
     upper = envelope_upper(baseline, margin) if baseline is not None else None
 
     recovery: float | None = None
@@ -133,13 +166,21 @@ def summarize(ctx: BundleContext) -> ScenarioSummary:
         )
         recovery = None if recovery is None else round(recovery, 3)
 
+    # Availability from the first change to the end of the recovery window.
+    outage = None
+    if "candidate_deploy_started" in first:
+        outage = longest_outage(log, first["candidate_deploy_started"].mono,
+                                recovery_end.mono if recovery_end else end)
+
     rollback_seconds = ctx.markers.between("rollback_started", "readiness_green", SCENARIO)
     windows = switch_windows(markers, end)
     restart = restart_failures(log, windows, config["api_rollback_restart_failure_statuses"])
     contract_checks = [item for item in ctx.scenario_checks(SCENARIO) if item.name == "startup_contract"]
     contract_failures = sum(1 for item in contract_checks if not item.passed)
     aborted = first.get("abort_fired")
+    watch_end = aborted or first.get("observation_finished")
     thresholds = ctx.thresholds
+    replicas = _replica_watch(ctx, markers, windows, end)
 
     figures = [
         _timestamp_figure("candidate_deployed_at", "Candidate deployed to canary slice at", first.get("candidate_deployed")),
@@ -152,21 +193,45 @@ def summarize(ctx: BundleContext) -> ScenarioSummary:
         Figure.judged("error_rate_recovery_seconds",
                       "Error-rate recovery (restored until every window is back inside the baseline envelope)",
                       recovery, threshold=thresholds.get("error_rate_recovery_seconds"),
-                      source=f"samples/{SAMPLER}.jsonl, {window:g}s windows"),
+                      source=f"samples/{SAMPLER}.jsonl, {window:g}s windows",
+                      window=f"{window:g}s windows (one every {window / RECOVERY_STEPS_PER_WINDOW:g}s) of requests sent "
+                             "from previous_release_restored to recovery_window_finished"),
         Figure(name="error_rate_before", label="Error rate before (baseline)", value=_rate(baseline), unit="%",
-               source="baseline window"),
+               source="baseline window", window=_sent("baseline_started", "baseline_finished", baseline)),
         Figure(name="error_rate_during", label="Error rate during (candidate deployed until readiness green)",
-               value=_rate(during), unit="%", source="candidate_deploy_started .. readiness_green"),
+               value=_rate(during), unit="%", source="candidate_deploy_started .. readiness_green",
+               window=_sent("candidate_deploy_started", "readiness_green", during)),
+        Figure(name="error_rate_observed", label="Error rate while the candidate was observed",
+               value=_rate(observed), unit="%", source=f"samples/{SAMPLER}.jsonl",
+               window=_sent("observation_started", "rollback_started", observed)),
         Figure(name="error_rate_after", label="Error rate after (recovery window)", value=_rate(after), unit="%",
-               source="readiness_green .. recovery_window_finished"),
-        Figure(name="p95_before_ms", label="Latency p95 before", value=_p95(baseline), unit="ms"),
-        Figure(name="p95_during_ms", label="Latency p95 during", value=_p95(during), unit="ms"),
-        Figure(name="p95_after_ms", label="Latency p95 after", value=_p95(after), unit="ms"),
+               source="readiness_green .. recovery_window_finished",
+               window=_sent("readiness_green", "recovery_window_finished", after)),
+        Figure(name="p95_before_ms", label="Latency p95 before", value=_p95(baseline), unit="ms",
+               window=_sent("baseline_started", "baseline_finished")),
+        Figure(name="p95_during_ms", label="Latency p95 during", value=_p95(during), unit="ms",
+               window=_sent("candidate_deploy_started", "readiness_green")),
+        Figure(name="p95_after_ms", label="Latency p95 after", value=_p95(after), unit="ms",
+               window=_sent("readiness_green", "recovery_window_finished")),
         Figure(name="abort_fired", label="Abort rule fired", value=aborted is not None,
-               source="marker abort_fired"),
-        Figure(name="restart_failed_requests", label="Failed requests caused by the drill's own restarts",
-               value=len(restart), unit="requests",
-               source="connection errors and load-balancer statuses inside host switch windows"),
+               source="marker abort_fired", window=_abort_window(watch_end, window)),
+        Figure(name="abort_error_rate", label="Error rate that fired the abort rule",
+               value=None if aborted is None or aborted.data.get("error_rate") is None
+               else round(100.0 * float(aborted.data["error_rate"]), 3),
+               unit="%", source="marker abort_fired", window=_abort_window(aborted, window) if aborted else ""),
+        Figure.judged("rollback_error_rate_percent", "Error rate while the rollback ran",
+                      _rate(rolling_back), unit="%", threshold=thresholds.get("rollback_error_rate_percent"),
+                      source=f"samples/{SAMPLER}.jsonl", window=_sent("rollback_started", "readiness_green", rolling_back)),
+        Figure.judged("longest_outage_seconds", "Longest time without a successful request",
+                      None if "candidate_deploy_started" not in first else round(outage.seconds if outage else 0.0, 3),
+                      threshold=thresholds.get("longest_outage_seconds"), source=f"samples/{SAMPLER}.jsonl",
+                      window="requests sent from candidate_deploy_started to recovery_window_finished: from the first "
+                             "failed request of a run of consecutive failures to the next success"),
+        Figure.judged("restart_failed_requests", "Failed requests caused by the drill's own restarts",
+                      len(restart), unit="requests", threshold=thresholds.get("restart_failed_requests"),
+                      source="connection errors and load-balancer statuses inside host switch windows",
+                      window="requests whose [sent, answered] overlaps a host switch window (host_drain_started .. "
+                             "host_enabled)"),
         Figure(name="startup_contract_failures", label="Startup/schema-contract failures of the known-good release",
                value=contract_failures, unit="", source="startup_contract checks"),
     ]
@@ -176,10 +241,16 @@ def summarize(ctx: BundleContext) -> ScenarioSummary:
         extra_reasons.append("the traffic probe recorded no request")
 
     evidence = []
+    plot = None
     if log.requests:
         origin = first["probe_started"].mono if "probe_started" in first else log.requests[0].t
         write_plot(ctx.bundle.root / PLOT, log, origin=origin, end=end, window=window, markers=markers)
         evidence = [f"samples/{SAMPLER}.jsonl", PLOT]
+        plot = {"file": PLOT, "window_seconds": window, "step_seconds": window / POINTS_PER_WINDOW,
+                "window": f"error rate and p95 of the requests sent in the {window:g}s before each point, a point "
+                          f"every {window / POINTS_PER_WINDOW:g}s, over every request of the probe"}
+    if replicas["checked"]:
+        evidence.append(f"samples/{REPLICA_SAMPLER}.jsonl")
 
     details = {
         "window_seconds": window,
@@ -190,8 +261,15 @@ def summarize(ctx: BundleContext) -> ScenarioSummary:
                      sorted(Counter("error" if item.status is None else str(item.status) for item in log.requests).items())},
         "before": _stats_detail(baseline),
         "during": _stats_detail(during),
+        "observed": _stats_detail(observed),
+        "rollback": _stats_detail(rolling_back),
         "after": _stats_detail(after),
         "abort": dict(aborted.data) if aborted else None,
+        "longest_outage": None if outage is None else {
+            "seconds": round(outage.seconds, 3), "failed_requests": outage.failed, "start_mono": outage.start,
+            "sent_after_deploy_start_s": round(outage.start - first["candidate_deploy_started"].mono, 3),
+            "until_window_end": outage.open,
+        },
         "switch_windows": [
             {"host": item.host, "phase": item.phase, "seconds": round(item.end - item.start, 3)} for item in windows
         ],
@@ -201,19 +279,89 @@ def summarize(ctx: BundleContext) -> ScenarioSummary:
             for request, window_ in restart[:50]
         ],
         "startup_contract_checks": len(contract_checks),
+        "replica_watch": replicas["details"],
+        "plot": plot,
     }
     return judge_scenario(
         ctx, SCENARIO,
         figures=figures,
-        execution=_execution(first, log, len(restart), aborted),
+        execution=_execution(first, log, len(restart), aborted, window) + replicas["execution"]
+        + ([f"Plot `{PLOT}`: {plot['window']}; each figure above names its own window"] if plot else []),
         timeline_entries=timeline(ctx, SCENARIO, TIMELINE),
         details=details,
+        extra_checks=replicas["checks"],
         extra_reasons=extra_reasons,
         evidence=evidence,
     )
 
 
-def _execution(first: dict[str, Marker], log: RequestLog, restart_count: int, aborted: Marker | None) -> list[str]:
+def _abort_window(marker: Marker | None, window: float) -> str:
+    """What the live abort rule counted (data of abort_fired or observation_finished)."""
+    if marker is None:
+        return ""
+    since = marker.data.get("counted_from") or "probe_start"
+    seconds = marker.data.get("window_seconds", window)
+    return (f"requests sent from {since} on, answered in the {float(seconds):g}s before each evaluation "
+            "(every 0.2s), until the rule fired or the observation ended")
+
+
+def _run_detail(markers: list[Marker], run: ReplicaRun) -> dict[str, Any]:
+    return {"start": _iso(markers, run.start), "start_mono": run.start, "end_mono": run.end,
+            "seconds": round(run.seconds, 3), "samples": run.samples, "probe_failures": run.probe_failures,
+            "lb_statuses": list(run.lb_statuses), "errors": list(run.errors), "recovered": run.recovered}
+
+
+def _replica_watch(ctx: BundleContext, markers: list[Marker], windows: list[SwitchWindow], end: float) -> dict[str, Any]:
+    """The check that every replica stayed up while the drill was not switching it, from the replica
+    watch's samples; nothing for a bundle whose drill did not run the watch."""
+    started = next((item for item in markers if item.name == "sampler_started"
+                    and item.data.get("sampler") == REPLICA_SAMPLER), None)
+    if started is None:
+        return {"checked": False, "checks": [], "execution": [], "details": None}
+    samples = replica_samples(ctx.samples(REPLICA_SAMPLER))
+    spans = drill_spans(windows, end)
+    downs = untouched_downs(samples, spans)
+    out = [item for item in untouched_runs(samples, spans, lambda sample: sample.lb_out)]
+    records = [item for host in samples.values() for item in host]
+    meta_file = ctx.bundle.samples / f"{REPLICA_SAMPLER}.meta.json"
+    interval = json.loads(meta_file.read_text(encoding="utf-8")).get("interval_seconds") if meta_file.exists() else None
+    lb_read = any(item.lb_status for item in records)
+    label = "Every replica stayed up while the drill was not switching it"
+    observed: dict[str, list[dict[str, Any]]] = {}
+    for run in downs:
+        observed.setdefault(run.host, []).append(_run_detail(markers, run))
+    detail = "; ".join(
+        f"{run.host} down {run.seconds:.2f}s from {_iso(markers, run.start)} while the drill was not switching it "
+        f"({'health check failed ' + str(run.probe_failures) + ' times' if run.probe_failures else 'health check answered'}"
+        f"{': ' + run.errors[0] if run.errors else ''}; load balancer: {', '.join(run.lb_statuses) or 'not read'}"
+        f"{'' if run.recovered else '; not seen up again before the drill took it in hand or ended'})"
+        for run in downs
+    )
+    check = Check(
+        name="untouched_replicas_up", label=label, passed=not downs, observed=observed or "every replica up",
+        expected=f"{', '.join(sorted(samples)) or 'every replica'} up whenever the drill was not switching it",
+        detail=detail,
+        compared_nothing="" if records else "the replica watch recorded no sample",
+    )
+    watched = "HAProxy's status of each server and " if lb_read else ""
+    execution = [
+        f"Replica watch: {watched}each replica's own health check{f', every {interval:g}s' if interval else ''} "
+        f"({len(records)} samples of {', '.join(sorted(samples)) or 'no replica'}); down while the drill was not "
+        f"switching it: {', '.join(f'{run.host} ({run.seconds:.2f}s)' for run in downs) or 'none'}"
+    ]
+    details = {
+        "samples": len(records),
+        "replicas": sorted(samples),
+        "haproxy": "watched" if lb_read else "not watched (the load balancer's admin socket is not on the controller)",
+        "downs": [{"host": run.host, **_run_detail(markers, run)} for run in downs],
+        "out_of_rotation_not_by_drill": [{"host": run.host, **_run_detail(markers, run)} for run in out],
+        "drill_spans": {host: [[round(a, 3), round(b, 3)] for a, b in items] for host, items in spans.items()},
+    }
+    return {"checked": True, "checks": [check], "execution": execution, "details": details}
+
+
+def _execution(first: dict[str, Marker], log: RequestLog, restart_count: int, aborted: Marker | None,
+               window: float) -> list[str]:
     lines = []
     started = first.get("scenario_started")
     deployed = first.get("candidate_deployed")
@@ -226,7 +374,7 @@ def _execution(first: dict[str, Marker], log: RequestLog, restart_count: int, ab
         lines.append(
             f"Abort rule fired at `{aborted.ts}`: error rate {100.0 * float(rate or 0):.1f}% over "
             f"{aborted.data.get('window_seconds')}s, above {100.0 * float(aborted.data.get('threshold') or 0):.1f}% "
-            f"for {aborted.data.get('above_for_seconds')}s"
+            f"for {aborted.data.get('above_for_seconds')}s (window: {_abort_window(aborted, window)})"
         )
     elif first.get("observation_finished"):
         lines.append(f"No abort: the observation window ended at `{first['observation_finished'].ts}`")

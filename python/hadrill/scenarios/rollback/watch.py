@@ -4,6 +4,10 @@ The probe appends one line per *completed* request, so the live rule looks at re
 completion time (``mono``): the error rate of the requests answered in the last ``window``
 seconds. The rule fires once that rate stayed above the threshold (with enough requests to
 mean something) for ``sustain`` seconds.
+
+The rule judges the candidate, so with ``since`` it counts only requests *sent* at or after that
+moment (the start of the observation): errors answered before the candidate was observed (a
+drained replica, a neighbour going down during the deployment) never make it fire.
 """
 
 from __future__ import annotations
@@ -34,19 +38,27 @@ class Evaluation:
 
 
 class AbortRule:
-    def __init__(self, *, threshold: float, sustain: float, window: float, min_requests: int):
+    def __init__(self, *, threshold: float, sustain: float, window: float, min_requests: int,
+                 since: float | None = None):
         self.threshold = threshold
         self.sustain = sustain
         self.window = window
         self.min_requests = min_requests
+        self.since = since
+        self.ignored = 0  # requests sent before ``since``
         self._recent: deque[tuple[float, bool]] = deque()
         self._above_since: float | None = None
 
     def feed(self, records: Iterable[Mapping[str, Any]]) -> None:
         for record in records:
             mono = record.get("mono")
-            if isinstance(mono, (int, float)):
-                self._recent.append((float(mono), bool(record.get("ok"))))
+            if not isinstance(mono, (int, float)):
+                continue
+            sent = record.get("sent_mono", mono)
+            if self.since is not None and isinstance(sent, (int, float)) and sent < self.since:
+                self.ignored += 1
+                continue
+            self._recent.append((float(mono), bool(record.get("ok"))))
 
     def evaluate(self, now: float) -> Evaluation:
         # Records arrive in (almost) completion order: drop the old head, count within both bounds.
