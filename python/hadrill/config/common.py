@@ -24,12 +24,21 @@ class Strict(BaseModel):
 
 
 class Thresholds(Strict):
-    """Pass/fail limits. A threshold left unset is reported but not judged."""
+    """Pass/fail limits. A threshold set to null is reported but not judged; most default to null.
+
+    The availability limits of the rollback default to values a rollback under working drains
+    meets, so that an outage during a drill is never passed silently: the error rate (%) of the
+    requests sent while the rollback runs, the longest time without a successful request through
+    the load balancer, and the requests failed by the drill's own switching.
+    """
 
     rto_seconds: NonNegativeFloat | None = None
     rpo_seconds: NonNegativeFloat | None = None
     rollback_seconds: NonNegativeFloat | None = None
     error_rate_recovery_seconds: NonNegativeFloat | None = None
+    rollback_error_rate_percent: NonNegativeFloat | None = 5.0
+    longest_outage_seconds: NonNegativeFloat | None = 2.0
+    restart_failed_requests: NonNegativeFloat | None = 0.0
     drain_seconds: NonNegativeFloat | None = None
     backlog_peak_ratio: NonNegativeFloat | None = None
     backup_max_age_seconds: NonNegativeFloat | None = None
