@@ -41,7 +41,8 @@ class ActionModule(DrillAction):
                     "the worker was not paused"))
             elif args.get("envelope_ratio") is not None or args.get("envelope_absolute") is not None:
                 env = analysis.envelope(stats.median, args.get("envelope_ratio"), args.get("envelope_absolute"))
-                trend = analysis.trend(analysis.window(tail.poll(), args["since_mono"]), env)
+                window = analysis.window(tail.poll(), args["since_mono"], args["since_mono"] + args["seconds"])
+                trend = analysis.trend(window, env)
                 result.update(trend=trend.as_dict(), envelope=env.describe())
             return result
 

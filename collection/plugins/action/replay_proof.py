@@ -43,7 +43,7 @@ class ActionModule(DrillAction):
                                          drill_values(evidence_dir, args.get("scenario") or "replay"))
 
         bundle = Bundle(evidence_dir)
-        samples = read_lines(bundle.sample_file(args["sampler"]))
+        samples = list(read_lines(bundle.sample_file(args["sampler"])))
         window = {"from_mono": args["from_mono"], "to_mono": args["to_mono"], "end": "to_mono"}
         if args.get("backlog_sampler"):
             points = analysis.points_from_samples(read_lines(bundle.sample_file(args["backlog_sampler"])))

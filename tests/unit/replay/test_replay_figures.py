@@ -33,7 +33,7 @@ def write_bundle(root: Path, *, backlog: list[float | None], failed: list[float]
         "config": {"scenarios": {"replay": {
             "worker_replay_write_rate": 10.0, "worker_replay_steady_samples": 3,
             "worker_replay_envelope_ratio": 2.0, "worker_replay_envelope_absolute": 5.0,
-            "worker_replay_sample_interval_seconds": INTERVAL, **(config or {}),
+            "worker_replay_sample_interval_seconds": INTERVAL, "worker_replay_baseline_seconds": 2.6, **(config or {}),
         }}},
     }))
     samples = root / "samples"
@@ -263,7 +263,8 @@ def test_a_rising_baseline_ends_the_scenario_incomplete_without_a_pause(tmp_path
     events = [marker("scenario_started", 0.0), marker("baseline_started", 0.0), marker("baseline_finished", 3.6),
               marker("baseline_unsteady", 3.7, reason="the backlog was not steady ..."),
               marker("scenario_finished", 3.9, paused=False)]
-    summary = summarize(write_bundle(tmp_path / "ha_drill_20261128_t_12", backlog=backlog, events=events))
+    summary = summarize(write_bundle(tmp_path / "ha_drill_20261128_t_12", backlog=backlog, events=events,
+                                     config={"worker_replay_baseline_seconds": 3.6}))
     assert summary.outcome == "incomplete"
     assert summary.reasons == [
         "the backlog was not steady during the baseline: rising (Theil-Sen slope +5/s over 3.5s = +17.5, "

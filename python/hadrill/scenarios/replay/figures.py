@@ -111,8 +111,11 @@ class ReplayFacts:
         )
         self.failed_before = analysis.last_failed_at_or_before(self.points, self.paused.mono) if self.paused else None
         self.failed_after = analysis.last_failed(self.points) if self.paused else None
+        # The window the role tested live: baseline_started + worker_replay_baseline_seconds.
         self.trend = (
-            analysis.trend(analysis.window(self.points, started.mono, finished.mono), self.envelope)
+            analysis.trend(analysis.window(
+                self.points, started.mono, started.mono + float(setting(ctx, "worker_replay_baseline_seconds"))),
+                self.envelope)
             if started and finished and self.envelope else None
         )
         self.outage = (
