@@ -33,6 +33,8 @@ class ActionModule(DrillAction):
         method = args["method"]
         if method != "command" and not args.get("work_root"):
             raise AnsibleActionFail(f"work_root is required for the {method} method")
+        if args["state"] == "work_root":
+            return self._work_root(result) if method != "command" else {**result, "changed": False}
         if args["state"] == "prepared":
             return self._prepare(result) if method != "command" else {**result, "changed": False}
         if args["state"] == "absent":
@@ -66,6 +68,14 @@ class ActionModule(DrillAction):
         (logs / name).write_text(load_redactor(self._evidence).text(text), encoding="utf-8")
         return f"logs/{name}"
 
+    @staticmethod
+    def _explained(message, outcome):
+        """The cause line of a failed command's output (a traceback's exception, a FATAL line), else its tail."""
+        from hadrill.causes import cause_line
+
+        cause = cause_line(outcome.stderr + "\n" + outcome.stdout)
+        return f"{message}: {cause}" if cause else f"{message}: {outcome.tail()}"
+
     def _fail(self, result, message, **extra):
         result.update(failed=True, msg=message, **extra)
         return result
@@ -84,11 +94,35 @@ class ActionModule(DrillAction):
         return promotion
 
     # -- pgbackrest and basebackup --------------------------------------------------------------
+    def _work_root(self, result):
+        """The root of the work directories: made by hadrill (marked), or refused. Runs as root."""
+        from hadrill.scenarios.restore import instance
+
+        root = self._args["work_root"]
+        outcome = run_shell(self, instance.work_root_command(root, self._db.db_os_user))
+        if not outcome.ok:
+            return self._fail(result, f"db_restore_work_root {root}: {outcome.tail()}")
+        result.update(changed=outcome.stdout.strip() == "created", work_root=root)
+        return result
+
+    def _port_busy(self, port):
+        from hadrill.scenarios.restore import instance
+
+        return (f"port {port} on {self._address} is already in use: the verification instance needs a free "
+                "port (db_restore_port)") if instance.port_open(self._address, port) else None
+
     def _prepare(self, result):
         from hadrill import journal
         from hadrill.scenarios.restore import instance, record
 
         layout = self._layout()
+        # Before anything is created (and before the canary table): a busy port is refused.
+        busy = self._port_busy(self._args["port"]) if self._args.get("port") else None
+        if busy:
+            return self._fail(result, busy)
+        if not run_shell(self, instance.work_root_marked_command(self._args["work_root"])).ok:
+            return self._fail(result, f"db_restore_work_root {self._args['work_root']} was not created by hadrill "
+                                      "(no marker inside): refusing to create anything in it")
         journal.open_entry(self._evidence, "verification work directory created",
                            {"kind": "path_absent", "host": self._host_name, "path": layout.work_dir},
                            scenario=record.SCENARIO, host=self._host_name, entry_id=WORKDIR_ENTRY)
@@ -127,9 +161,9 @@ class ActionModule(DrillAction):
 
         args, db = self._args, self._db
         layout, target, port = self._layout(), self._target(), args["port"]
-        if instance.port_open(self._address, port):
-            return self._fail(result, f"port {port} on {self._address} is already in use: "
-                                      "the verification instance needs a free port (db_restore_port)")
+        busy = self._port_busy(port)
+        if busy:
+            return self._fail(result, busy)
         try:
             label, backup_path = self._choose_backup(target)
         except targets.TargetError as exc:
@@ -153,10 +187,10 @@ class ActionModule(DrillAction):
             "host": self._address, "port": port})
         outcome = run_shell(self, instance.bounded(command, args["restore_timeout_seconds"]))
         if not outcome.ok:
-            return self._fail(result, f"{args['method']} restore failed (rc {outcome.rc}): {outcome.tail()}")
+            return self._fail(result, self._explained(f"{args['method']} restore failed (rc {outcome.rc})", outcome))
         record.mark(self._evidence, "restore_finished", {"method": args["method"], "data_dir": layout.data_dir})
 
-        settings = instance.instance_settings(port, args["instance_settings"])
+        settings = instance.instance_settings(port, args["instance_settings"], self._evidence.name)
         outcome = run_shell(self, instance.append_settings_command(layout, settings) + " && "
                             + instance.start_command(db.db_pg_bindir, layout))
         if not outcome.ok:
@@ -176,10 +210,11 @@ class ActionModule(DrillAction):
 
     def _log_tail(self, layout):
         """The server's reason (its last FATAL line) for the failure message; the full log is kept at teardown."""
+        from hadrill.causes import cause_line
         from hadrill.scenarios.restore import instance
 
         tail = run_shell(self, instance.log_tail_command(layout, 200)).stdout
-        cause = instance.failure_cause(tail)
+        cause = cause_line(tail)
         if cause:
             return f": {cause} (server log in logs/restore-postgres.log)"
         last = [line for line in tail.strip().splitlines() if line.strip()][-3:]
@@ -256,14 +291,14 @@ class ActionModule(DrillAction):
                                                    args["restore_timeout_seconds"]), become=False)
         self._save_log("restore-command.log", f"$ restore (rc {outcome.rc})\n{outcome.stdout}\n{outcome.stderr}\n")
         if not outcome.ok:
-            return self._fail(result, f"the restore command failed (rc {outcome.rc}): {outcome.tail()}")
+            return self._fail(result, self._explained(f"the restore command failed (rc {outcome.rc})", outcome))
         record.mark(self._evidence, "restore_finished", {"method": "command"})
         host, port = args.get("host"), args.get("port")
         if args.get("command_wait"):
             waited = run_shell(self, instance.bounded(placeholders.fill(args["command_wait"], values),
                                                       args["promote_timeout_seconds"]), become=False)
             if not waited.ok:
-                return self._fail(result, f"the wait command failed (rc {waited.rc}): {waited.tail()}")
+                return self._fail(result, self._explained(f"the wait command failed (rc {waited.rc})", waited))
             lines = [line for line in waited.stdout.strip().splitlines() if line.strip()]
             try:
                 endpoint = json.loads(lines[-1]) if lines else {}

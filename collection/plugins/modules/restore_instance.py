@@ -14,15 +14,21 @@ description:
   - Runs on the controller; its shell commands run on the task's host (the C(db_primary) host
     with C(become_user) the PostgreSQL OS user for C(pgbackrest) and C(basebackup), the command
     host for C(command)). The primary is never touched.
-  - O(state=prepared) journals (kind C(path_absent)) and creates the drill's private work
-    directory C(<work_root>/<drill_id>) (mode 0700); it refuses an existing one.
+  - O(state=work_root) (run as root, C(become=true) without C(become_user)) creates O(work_root)
+    (mode 0700, owned by the PostgreSQL OS user, parents never created) with hadrill's marker
+    file C(.hadrill-work-root) inside. An existing O(work_root) is accepted only with that
+    marker, and is then left as it is; one without it, a symbolic link, or a missing parent is
+    refused. Nothing is ever chowned that hadrill did not just create.
+  - O(state=prepared) refuses a busy O(port) and a O(work_root) without hadrill's marker, then
+    journals (kind C(path_absent)) and creates the drill's private work directory
+    C(<work_root>/<drill_id>) (mode 0700); it refuses an existing one.
   - O(state=present) refuses a target before the oldest backup and a busy port, journals the
     instance (kind C(pg_instance), or C(command) with the teardown command), marks
     C(restore_started), restores (C(pgbackrest restore) with C(--archive-mode=off) and, for a
     time target, C(--type=time --target=... --target-action=promote); or a copy of the newest
     base backup finished before the target with C(restore_command) on the WAL archive; or the
     inventory's restore command), marks C(restore_finished), appends the instance's own port,
-    C(archive_mode=off), no Unix socket and O(instance_settings) to C(postgresql.auto.conf),
+    C(archive_mode=off), no Unix socket, C(cluster_name=hadrill_verify_<drill_id>) and O(instance_settings) to C(postgresql.auto.conf),
     starts it (C(pg_ctl start -W)), marks C(instance_started), polls C(pg_is_in_recovery())
     from the controller until it is false and marks C(promoted). Fails with the end of the
     server log when the instance stops or is not promoted in time.
@@ -34,9 +40,9 @@ author:
   - hadrill maintainers (!UNKNOWN)
 options:
   state:
-    description: Prepare the work directory, restore and promote, or remove everything.
+    description: Create the root of the work directories, prepare the drill's work directory, restore and promote, or remove everything.
     type: str
-    choices: [prepared, present, absent]
+    choices: [work_root, prepared, present, absent]
     default: present
   method:
     description: Restore method.
@@ -148,7 +154,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 
 ARGUMENT_SPEC = {
-    "state": {"type": "str", "choices": ["prepared", "present", "absent"], "default": "present"},
+    "state": {"type": "str", "choices": ["work_root", "prepared", "present", "absent"], "default": "present"},
     "method": {"type": "str", "choices": ["pgbackrest", "basebackup", "command"], "default": "pgbackrest"},
     "work_root": {"type": "path"},
     "target": {"type": "str", "choices": ["time", "latest"], "default": "time"},

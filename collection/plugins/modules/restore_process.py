@@ -8,34 +8,55 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: restore_process
-short_description: Start or stop a detached process of a drill's verification environment
+short_description: Start, check or stop a detached process of a drill's verification environment
 version_added: "0.1.0"
 description:
   - O(state=started) starts O(command) (split like a shell command line, not run through a
     shell) detached from Ansible, in its own session, with a clean environment (C(PATH),
     C(LANG), C(HOME)) plus O(environment), optionally as O(user), with standard output and
-    error in a log file. It fails when the process exits within O(startup_grace_seconds), with
-    the end of its log. Returns the pid and the process's command line.
-  - O(state=stopped) stops the process O(pid) if its command line still contains
-    O(cmdline_contains) (a reused pid is never signalled); SIGTERM to its process group, SIGKILL
-    after O(timeout_seconds); returns the end of its log and removes the log directory.
-  - The pid is written to C(<log_dir>/<name>.pid) as soon as the process is forked.
-  - Through its action plugin on the controller, a start is journaled (kind C(process), found
-    through that pid file) before the process is started, so that C(hadrill recover) stops it
-    even after a crash in the middle of the start; a stop closes the entry and keeps the log.
+    error in a log file. With O(port), it refuses to start while anything listens on that TCP
+    port of the host. It fails when the process exits within O(startup_grace_seconds), with the
+    end of its log.
+  - Every process started carries C(HADRILL_PROCESS_TOKEN=)O(token) and C(HADRILL_DRILL_ID)
+    in its environment. Its identity (pid, start time from C(/proc/<pid>/stat), token) is
+    written as JSON to C(<log_dir>/<name>.pid) the moment it is forked. Nothing identifies it
+    by its command line, which Ansible masks in this module's result wherever a value of
+    O(environment) occurs in it.
+  - The log directory is always a new directory made by the module (refused if it exists),
+    private (0700), holding a marker file; only such a directory is ever removed.
+  - O(state=stopped) stops the process named by the identity file O(pid_file) (or O(pid) and
+    O(start_time)) if it is still the one started (same pid and start time, or the token in its
+    environment when the start time is unknown), SIGTERM to its process group and to every
+    process carrying O(token), SIGKILL after O(timeout_seconds). C(gone) is true only when
+    none of them runs any more; then the marked O(log_dir) is removed.
+  - O(state=serving) waits (at most O(wait_seconds)) until something listens on O(port) and
+    succeeds only when that listener is one of O(processes) or a process they started; it fails
+    at once when one of them is no longer running or another process holds the port.
+  - O(state=port_free) fails when anything listens on O(port), naming the process.
+  - Through its action plugin on the controller, a start is journaled (kind C(process): the
+    identity file, the token and the log directory) before the process is started, so that
+    C(hadrill recover) stops it even after a crash in the middle of the start; a stop closes
+    the entry only when the process is gone, and keeps the log.
   - C(${name}) placeholders of O(placeholders) are replaced in O(command), O(chdir) and the
     values of O(environment).
 author:
   - hadrill maintainers (!UNKNOWN)
+attributes:
+  check_mode:
+    support: none
+    description: Starts and stops real processes; refuses check mode.
+  diff_mode:
+    support: none
+    description: Nothing to diff.
 options:
   name:
     description: Name of the process in the drill (for example C(api)).
     type: str
     required: true
   state:
-    description: Start or stop.
+    description: Start, stop, check that the started processes serve O(port), or check that O(port) is free.
     type: str
-    choices: [started, stopped]
+    choices: [started, stopped, serving, port_free]
     default: started
   command:
     description: Command line to run (state=started).
@@ -55,25 +76,61 @@ options:
     description: OS user to run as (needs root, for example C(become=true)).
     type: str
   log_dir:
-    description: Directory for the log file; default a new private directory under the temporary directory.
+    description:
+      - Directory for the log and identity files (state=started); it must not exist yet. Default
+        a new private directory under the temporary directory.
+      - The log directory to remove once the process is gone (state=stopped), if hadrill made it.
     type: str
   startup_grace_seconds:
     description: The start fails when the process exits within this time.
     type: float
     default: 0.5
-  pid:
-    description: Process to stop (state=stopped).
+  token:
+    description:
+      - Identity token put into the process's environment (state=started; default a new random one)
+        and looked for when stopping it (state=stopped).
+    type: str
+  drill_id:
+    description: Drill id put into the process's environment as C(HADRILL_DRILL_ID).
+    type: str
+  port:
+    description:
+      - TCP port that must be free before the start (state=started, optional).
+      - The port to check (state=serving and state=port_free).
     type: int
-  cmdline_contains:
-    description: Text the process's command line must contain to be stopped.
-    type: str
-  log_path:
-    description: Log file of the process (state=stopped); its directory is removed.
-    type: str
+  pid_file:
+    description: Identity file written at the start (state=stopped).
+    type: path
+  pid:
+    description: Process to stop when its identity file is gone (state=stopped).
+    type: int
+  start_time:
+    description: Start time (clock ticks since boot) of O(pid) (state=stopped).
+    type: int
+  processes:
+    description: The started processes that may serve O(port) (state=serving), each C({name, pid_file, token}).
+    type: list
+    elements: dict
+    default: []
+  wait_seconds:
+    description: How long to wait for a listener on O(port) (state=serving).
+    type: float
+    default: 60.0
   timeout_seconds:
     description: How long to wait after SIGTERM before SIGKILL.
     type: float
     default: 15.0
+  undo:
+    description:
+      - The C(undo) of the process's journal entry (state=stopped), for C(hadrill recover); by
+        default the action plugin reads it from the drill's journal (entry C(restore-process-<name>)).
+    type: dict
+  record:
+    description:
+      - Record the stop in the drill's bundle (a check, the journal entry closed, the log kept).
+      - C(false) for C(hadrill recover), which closes the entry itself.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - hadrill.drills.drill
 """
@@ -85,39 +142,50 @@ EXAMPLES = r"""
     command: /srv/app/venv/bin/python -m app api --listen 127.0.0.1:18100
     chdir: /srv/app/releases/v1.2.3
     user: app
+    port: 18100
     environment:
       DATABASE_URL: postgresql://app:secret@${db_host}:${db_port}/app
     placeholders:
       db_host: 127.0.0.1
       db_port: 5433
-  register: api_process
 
-- name: Stop it
+- name: Check that the API the drill started is what listens on its port
+  hadrill.drills.restore_process:
+    name: api
+    state: serving
+    port: 18100
+
+- name: Stop it (found through the drill's journal)
   hadrill.drills.restore_process:
     name: api
     state: stopped
-    pid: "{{ api_process.pid }}"
-    cmdline_contains: "{{ api_process.cmdline }}"
-    log_path: "{{ api_process.log_path }}"
 """
 
 RETURN = r"""
 pid:
-  description: Process id (state=started).
+  description: Process id (state=started; the action plugin reads it from the identity file).
   returned: state=started
   type: int
-cmdline:
-  description: The process's command line, arguments joined by spaces (state=started).
+start_time:
+  description: Start time of the process in clock ticks since boot (state=started).
   returned: state=started
-  type: str
+  type: int
 log_path:
   description: Log file of the process.
-  returned: success
+  returned: state=started
   type: str
 stopped:
-  description: How the process ended (C(terminated), C(killed), C(already_gone), C(not_ours)).
+  description: How the process ended (C(terminated), C(killed), C(already_gone)) or C(still_running).
   returned: state=stopped
   type: str
+gone:
+  description: Whether no process of this start runs any more (state=stopped).
+  returned: state=stopped
+  type: bool
+listener:
+  description: Pid holding the port (state=serving, state=port_free).
+  returned: state=serving
+  type: int
 log_tail:
   description: The end of the process's log.
   returned: always
@@ -126,12 +194,13 @@ log_tail:
 
 import os
 import pwd
+import secrets
 import signal
 import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.hadrill.drills.plugins.module_utils.process_command import command_argv, fill, pid_file
+from ansible_collections.hadrill.drills.plugins.module_utils import process_command as pc
 
 LOG_TAIL_BYTES = 8000
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -148,22 +217,6 @@ def tail(path):
         return ""
 
 
-def cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return handle.read().replace(b"\0", b" ").decode("utf-8", errors="replace").strip()
-    except OSError:
-        return None
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def demote(user):
     entry = pwd.getpwnam(user)
 
@@ -175,14 +228,14 @@ def demote(user):
     return apply, entry.pw_dir
 
 
-def spawn(argv, chdir, env, log_path, preexec, pid_path):
-    """Start argv in its own session with output to log_path and return its pid once it is exec'd.
+def spawn(argv, chdir, env, log_path, preexec, identity_path, token):
+    """Start argv in its own session with output to log_path and return its identity once it is exec'd.
 
     Not module.run_command: the process must outlive this module. An exec failure comes back
-    through a close-on-exec pipe, so /proc/<pid>/cmdline is the program's own when this returns.
+    through a close-on-exec pipe, so the process runs the program when this returns.
     """
     # Opened here, before the child gives up root: the log directory is root's.
-    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
     devnull = os.open(os.devnull, os.O_RDONLY)
     read_end, write_end = os.pipe()
     os.set_inheritable(write_end, False)
@@ -208,15 +261,14 @@ def spawn(argv, chdir, env, log_path, preexec, pid_path):
     os.close(devnull)
     os.close(write_end)
     # Written before anything else can fail: the drill journaled this file as the way to find
-    # the process, before starting it.
-    with open(pid_path, "w", encoding="ascii") as handle:
-        handle.write("%d\n" % pid)
+    # the process, before starting it. The child has not been reaped, so its start time is readable.
+    identity = pc.write_identity(identity_path, pid, token)
     with os.fdopen(read_end, "rb") as reader:
         failure = reader.read()
     if failure:
         os.waitpid(pid, 0)
         raise OSError(failure.decode("utf-8", "replace"))
-    return pid
+    return identity
 
 
 def exit_code(pid):
@@ -227,13 +279,45 @@ def exit_code(pid):
     return os.waitstatus_to_exitcode(status)
 
 
+def describe(pid):
+    line = pc.cmdline(pid)
+    return "pid %d (%s)" % (pid, line.splitlines()[0][:200]) if line else "pid %d" % pid
+
+
+def listeners_text(port):
+    owners = pc.socket_owners(pc.listening_inodes(port))
+    return ", ".join(describe(pid) for pid in owners) or "a process this user cannot see"
+
+
+def make_log_dir(module, params):
+    """A new directory of hadrill's own, marked as such; an existing one is refused."""
+    if params["log_dir"]:
+        log_dir = params["log_dir"]
+        try:
+            os.mkdir(log_dir, 0o700)
+        except FileExistsError:
+            module.fail_json(msg=f"process {params['name']}: log directory {log_dir} already exists; "
+                                 "hadrill only uses a log directory it creates")
+        except OSError as exc:
+            module.fail_json(msg=f"process {params['name']}: cannot create the log directory {log_dir}: {exc}")
+    else:
+        log_dir = tempfile.mkdtemp(prefix=f"hadrill-restore-{params['name']}-")
+    with open(os.path.join(log_dir, pc.LOG_DIR_MARKER), "x", encoding="utf-8") as handle:
+        handle.write("made by hadrill for verification process %s of drill %s\n" % (params["name"], params["drill_id"] or "?"))
+    return log_dir
+
+
 def start(module):
     params = module.params
     values = params["placeholders"]
-    argv = command_argv(params["command"], values)
+    argv = pc.command_argv(params["command"], values)
     if not argv:
         module.fail_json(msg=f"process {params['name']}: empty command")
-    chdir = fill(params["chdir"], values) if params["chdir"] else None
+    if params["port"] and pc.listening_inodes(params["port"]):
+        module.fail_json(msg=f"process {params['name']}: port {params['port']} is already in use by "
+                             f"{listeners_text(params['port'])}; the verification API needs a free port",
+                         log_tail="")
+    chdir = pc.fill(params["chdir"], values) if params["chdir"] else None
     env = {"PATH": BASE_PATH, "LANG": "C.UTF-8"}
     preexec = None
     if params["user"]:
@@ -246,14 +330,18 @@ def start(module):
         env["HOME"] = home or "/"
     else:
         env["HOME"] = os.environ.get("HOME", "/")
-    env.update({key: fill(str(value), values) for key, value in params["environment"].items()})
-    log_dir = params["log_dir"] or tempfile.mkdtemp(prefix=f"hadrill-restore-{params['name']}-")
-    os.makedirs(log_dir, mode=0o700, exist_ok=True)
+    env.update({key: pc.fill(str(value), values) for key, value in params["environment"].items()})
+    token = params["token"] or secrets.token_hex(16)
+    env[pc.TOKEN_VARIABLE] = token
+    if params["drill_id"]:
+        env[pc.DRILL_ID_VARIABLE] = params["drill_id"]
+    log_dir = make_log_dir(module, params)
     log_path = os.path.join(log_dir, f"{params['name']}.log")
     try:
-        pid = spawn(argv, chdir, env, log_path, preexec, pid_file(log_dir, params["name"]))
+        identity = spawn(argv, chdir, env, log_path, preexec, pc.pid_file(log_dir, params["name"]), token)
     except OSError as exc:
         module.fail_json(msg=f"process {params['name']} could not start: {exc}", log_path=log_path, log_tail="")
+    pid = identity["pid"]
     deadline = time.monotonic() + params["startup_grace_seconds"]
     while time.monotonic() < deadline:
         code = exit_code(pid)
@@ -261,58 +349,132 @@ def start(module):
             module.fail_json(msg=f"process {params['name']} exited at start with code {code}",
                              log_path=log_path, log_tail=tail(log_path), rc=code)
         time.sleep(0.05)
-    module.exit_json(changed=True, pid=pid, cmdline=" ".join(argv), log_path=log_path,
+    module.exit_json(changed=True, pid=pid, start_time=identity["start_time"], log_path=log_path,
                      log_tail=tail(log_path))
+
+
+def _signal_all(leader, others, number):
+    if leader is not None:
+        try:
+            os.killpg(leader, number)
+        except (ProcessLookupError, PermissionError):
+            try:
+                os.kill(leader, number)
+            except (ProcessLookupError, PermissionError):
+                pass
+    for pid in others:
+        try:
+            os.kill(pid, number)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def stop(module):
     params = module.params
-    pid, marker = params["pid"], params["cmdline_contains"]
-    if not pid or not marker:
-        module.fail_json(msg="state=stopped needs pid and cmdline_contains")
-    line = cmdline(pid)
-    if line is None or not alive(pid):
+    token = params["token"]
+    identity = pc.read_identity(params["pid_file"]) if params["pid_file"] else None
+    if identity is None and params["pid"]:
+        identity = {"pid": params["pid"], "start_time": params["start_time"]}
+    if identity is None and not token:
+        module.fail_json(msg="state=stopped needs pid_file, pid or token")
+
+    def remaining():
+        leader = identity["pid"] if pc.is_ours(identity, token) else None
+        others = [pid for pid in pc.carrying_token(token) if pid != leader]
+        return leader, others
+
+    leader, others = remaining()
+    if leader is None and not others:
         outcome = "already_gone"
-    elif marker not in line:
-        outcome = "not_ours"
     else:
         outcome = "terminated"
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGTERM)
+        _signal_all(leader, others, signal.SIGTERM)
         deadline = time.monotonic() + params["timeout_seconds"]
-        while alive(pid) and time.monotonic() < deadline:
+        while any(remaining()) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if alive(pid):
+        leader, others = remaining()
+        if leader is not None or others:
             outcome = "killed"
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
+            _signal_all(leader, others, signal.SIGKILL)
             kill_deadline = time.monotonic() + 5
-            while alive(pid) and time.monotonic() < kill_deadline:
+            while any(remaining()) and time.monotonic() < kill_deadline:
                 time.sleep(0.05)
-    log_tail = tail(params["log_path"]) if params["log_path"] else ""
-    if params["log_path"]:
-        # The log and its directory are the drill's whoever holds the pid now; a directory that
-        # holds anything else is left alone.
-        log_dir = os.path.dirname(params["log_path"])
-        for remove, path in ((os.remove, params["log_path"]), (os.remove, pid_file(log_dir, params["name"])),
-                             (os.rmdir, log_dir)):
+    leader, others = remaining()
+    gone = leader is None and not others
+    if not gone:
+        outcome = "still_running"
+    log_dir = params["log_dir"] or (os.path.dirname(params["pid_file"]) if params["pid_file"] else None)
+    log_path = os.path.join(log_dir, f"{params['name']}.log") if log_dir else None
+    log_tail = tail(log_path) if log_path else ""
+    left = None
+    if gone and log_dir and os.path.isfile(os.path.join(log_dir, pc.LOG_DIR_MARKER)) and not os.path.islink(log_dir):
+        # Only hadrill's own files in its own marked directory; anything else keeps the directory.
+        for path in (log_path, pc.pid_file(log_dir, params["name"]), os.path.join(log_dir, pc.LOG_DIR_MARKER)):
             try:
-                remove(path)
+                os.remove(path)
             except OSError:
                 pass
-    module.exit_json(changed=outcome in ("terminated", "killed"), stopped=outcome, gone=not alive(pid) or outcome == "not_ours",
-                     log_path=params["log_path"], log_tail=log_tail)
+        try:
+            os.rmdir(log_dir)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            left = f"log directory {log_dir} not removed: {exc}"
+    module.exit_json(changed=outcome in ("terminated", "killed"), stopped=outcome, gone=gone,
+                     still_running=([leader] if leader else []) + others, log_dir_left=left,
+                     msg="" if gone else "still running: " + ", ".join(describe(pid) for pid in ([leader] if leader else []) + others),
+                     log_tail=log_tail)
+
+
+def serving(module):
+    params = module.params
+    port = params["port"]
+    processes = params["processes"]
+    if not port or not processes:
+        module.fail_json(msg="state=serving needs port and processes")
+    deadline = time.monotonic() + params["wait_seconds"]
+    tokens = {item.get("token") for item in processes if item.get("token")}
+    while True:
+        leaders = {}
+        for item in processes:
+            identity = pc.read_identity(item.get("pid_file") or "")
+            if not pc.is_ours(identity, item.get("token")):
+                log_path = os.path.join(os.path.dirname(item.get("pid_file") or ""), f"{item['name']}.log")
+                module.fail_json(msg=f"verification process {item['name']} is no longer running",
+                                 process=item["name"], log_tail=tail(log_path))
+            leaders[identity["pid"]] = item["name"]
+        inodes = pc.listening_inodes(port)
+        owners = pc.socket_owners(inodes)
+        for owner in owners:
+            env = pc.environ(owner) or {}
+            if env.get(pc.TOKEN_VARIABLE) in tokens or pc.session_id(owner) in leaders or owner in leaders:
+                name = leaders.get(owner) or leaders.get(pc.session_id(owner)) or "a process they started"
+                module.exit_json(changed=False, listener=owner, process=name, log_tail="")
+        if owners:
+            module.fail_json(msg=f"port {port} is served by {', '.join(describe(pid) for pid in owners)}, "
+                                 "not by a verification process this drill started", listener=owners[0], log_tail="")
+        if time.monotonic() >= deadline:
+            seen = "a process this user cannot see listens on it" if inodes else "nothing listens on it"
+            module.fail_json(msg=f"port {port}: {seen} {params['wait_seconds']:g}s after the verification "
+                                 "processes started", log_tail="")
+        time.sleep(0.1)
+
+
+def port_free(module):
+    port = module.params["port"]
+    if not port:
+        module.fail_json(msg="state=port_free needs port")
+    if pc.listening_inodes(port):
+        module.fail_json(msg=f"port {port} is already in use by {listeners_text(port)}; the verification "
+                             "API needs a free port (db_restore_api_port)", log_tail="")
+    module.exit_json(changed=False, log_tail="")
 
 
 def main():
     module = AnsibleModule(
         argument_spec={
             "name": {"type": "str", "required": True},
-            "state": {"type": "str", "choices": ["started", "stopped"], "default": "started"},
+            "state": {"type": "str", "choices": ["started", "stopped", "serving", "port_free"], "default": "started"},
             "command": {"type": "str"},
             "chdir": {"type": "str"},
             "environment": {"type": "dict", "default": {}, "no_log": True},
@@ -320,19 +482,23 @@ def main():
             "user": {"type": "str"},
             "log_dir": {"type": "str"},
             "startup_grace_seconds": {"type": "float", "default": 0.5},
+            "token": {"type": "str", "no_log": False},
+            "drill_id": {"type": "str"},
+            "port": {"type": "int"},
+            "pid_file": {"type": "path"},
             "pid": {"type": "int"},
-            "cmdline_contains": {"type": "str"},
-            "log_path": {"type": "str"},
+            "start_time": {"type": "int"},
+            "processes": {"type": "list", "elements": "dict", "default": []},
+            "wait_seconds": {"type": "float", "default": 60.0},
             "timeout_seconds": {"type": "float", "default": 15.0},
+            "undo": {"type": "dict"},
+            "record": {"type": "bool", "default": True},
             "evidence_dir": {"type": "path"},
         },
-        required_if=[("state", "started", ("command",)), ("state", "stopped", ("pid", "cmdline_contains"))],
+        required_if=[("state", "started", ("command",))],
         supports_check_mode=False,
     )
-    if module.params["state"] == "started":
-        start(module)
-    else:
-        stop(module)
+    {"started": start, "stopped": stop, "serving": serving, "port_free": port_free}[module.params["state"]](module)
 
 
 if __name__ == "__main__":

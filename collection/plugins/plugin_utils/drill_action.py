@@ -29,7 +29,7 @@ CHANGES_HOSTS = {
     "journal": (lambda args: args.get("state", "open") == "open", True, None),
     "sampler": (lambda args: args.get("state", "started") == "started",
                 lambda args: args.get("kind") in ("canary", "http_probe"), None),
-    "restore_instance": (lambda args: args.get("state", "present") in ("prepared", "present"), True, "restore"),
+    "restore_instance": (lambda args: args.get("state", "present") in ("work_root", "prepared", "present"), True, "restore"),
     "restore_process": (lambda args: args.get("state", "started") == "started", True, "restore"),
     "restore_canary": (lambda args: args.get("state", "present") == "present", True, "restore"),
     "restore_incident": (lambda args: True, True, "restore"),

@@ -6,15 +6,31 @@
 
 A looped task fails with "One or more items failed": the reason is in its items, so the failed
 items' own messages are used instead, each named by its loop label.
+
+A message whose output names a cause (the exception line of a Python traceback, a FATAL or
+PANIC line of a PostgreSQL log: ``hadrill.causes``) quotes that line, not the output's first one.
 """
 
 from __future__ import annotations
+
+try:
+    from hadrill.causes import cause_line, explain
+except ImportError:  # pragma: no cover - the hadrill package is required on the controller
+    def cause_line(text):
+        return None
+
+    def explain(message, text):
+        return message
 
 LOOP_FAILED = "One or more items failed"
 
 
 def _message(result):
-    return str(result.get("msg") or result.get("stderr") or result.get("reason") or "").strip()
+    message = str(result.get("msg") or result.get("stderr") or result.get("reason") or "").strip()
+    output = "\n".join(str(result.get(key) or "") for key in ("msg", "stderr", "stdout"))
+    if not cause_line(output):
+        return message
+    return explain(message.splitlines()[0] if message else "", output)
 
 
 def _label(item):

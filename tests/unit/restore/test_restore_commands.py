@@ -50,14 +50,14 @@ def test_basebackup_restore_configures_archive_recovery():
 
 
 def test_the_instance_is_isolated_from_the_primary():
-    settings = instance.instance_settings(5433, {"shared_buffers": "64MB", "port": 1})
+    settings = instance.instance_settings(5433, {"shared_buffers": "64MB", "port": 1}, LAYOUT.drill_id)
     assert settings["archive_mode"] == "off" and settings["unix_socket_directories"] == ""
     assert settings["shared_buffers"] == "64MB"
-    command = instance.append_settings_command(LAYOUT, instance.instance_settings(5433, {}))
+    command = instance.append_settings_command(LAYOUT, instance.instance_settings(5433, {}, LAYOUT.drill_id))
     argv = shlex.split(command)
     assert argv[:2] == ["printf", "%s"] and argv[3:] == [">>", LAYOUT.data_dir + "/postgresql.auto.conf"]
     assert "\nport = 5433\n" in argv[2] and "archive_mode = 'off'" in argv[2]
-    assert "unix_socket_directories = ''" in argv[2] and "cluster_name = 'hadrill_verify'" in argv[2]
+    assert "unix_socket_directories = ''" in argv[2] and f"cluster_name = 'hadrill_verify_{LAYOUT.drill_id}'" in argv[2]
 
 
 def test_commands_are_bounded_and_quoted():
@@ -79,12 +79,3 @@ def test_placeholders_fill_strings_lists_and_mappings():
     assert placeholders.unknown(["${db_host} $${literal} ${x}"], placeholders.PROCESS) == ["x"]
 
 
-def test_the_failure_cause_is_the_servers_own_fatal_line():
-    log = "\n".join([
-        "2026-11-28 02:07:04.205 UTC [17807] hadrill_admin@memstore FATAL:  the database system is starting up",
-        "2026-11-28 02:07:16.978 UTC [17806] LOG:  redo done at 0/300004F8",
-        "2026-11-28 02:07:16.978 UTC [17806] FATAL:  recovery ended before configured recovery target was reached",
-        "2026-11-28 02:07:16.994 UTC [17801] LOG:  startup process (PID 17806) exited with exit code 1",
-    ])
-    assert instance.failure_cause(log) == "FATAL:  recovery ended before configured recovery target was reached"
-    assert instance.failure_cause("2026 [1] x FATAL:  the database system is starting up\nLOG: ok") is None

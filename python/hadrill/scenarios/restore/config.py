@@ -102,6 +102,7 @@ class RestoreSettings(Strict):
     db_restore_api_host: str = "localhost"
     db_restore_api_port: Port
     db_restore_api_base_url: str | None = None
+    db_restore_api_start_timeout_seconds: PositiveFloat = 60.0
     db_restore_api_processes: list[VerificationProcess] = Field(min_length=1)
     db_restore_smoke_requests: list[SmokeStep] = Field(min_length=1)
     db_restore_smoke_headers: dict[str, str] = {}

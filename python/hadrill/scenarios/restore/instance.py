@@ -27,7 +27,9 @@ from hadrill.scenarios.restore.targets import Target
 
 TIMEOUT_KILL_GRACE_SECONDS = 5
 REFUSED_RETRY_SECONDS = 0.2
-INSTANCE_NAME = "hadrill_verify"
+INSTANCE_PREFIX = "hadrill_verify"
+# Written by hadrill into the root of the work directories it creates: an existing root without it is refused.
+WORK_ROOT_MARKER = ".hadrill-work-root"
 
 
 @dataclass(frozen=True)
@@ -76,13 +78,19 @@ def _conf_value(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def instance_settings(port: int, extra: Mapping[str, Any]) -> dict[str, Any]:
-    """What the copy must override: its port, no archiving, no Unix socket, a recognisable name."""
+def instance_name(drill_id: str) -> str:
+    """The copy's ``cluster_name`` (in its process titles): named by the drill, so that two drills
+    on one machine, of two environments, can tell their instances apart."""
+    return f"{INSTANCE_PREFIX}_{drill_id}"
+
+
+def instance_settings(port: int, extra: Mapping[str, Any], drill_id: str) -> dict[str, Any]:
+    """What the copy must override: its port, no archiving, no Unix socket, the drill's name."""
     settings: dict[str, Any] = {
         "port": int(port),
         "archive_mode": "off",
         "unix_socket_directories": "",
-        "cluster_name": INSTANCE_NAME,
+        "cluster_name": instance_name(drill_id),
     }
     settings.update(extra)
     return settings
@@ -93,6 +101,38 @@ def append_settings_command(layout: Layout, settings: Mapping[str, Any]) -> str:
     lines += [f"{name} = {_conf_value(value)}" for name, value in settings.items()]
     text = "\n".join(lines) + "\n"
     return f"printf '%s' {q(text)} >> {q(layout.data_dir + '/postgresql.auto.conf')}"
+
+
+def work_root_command(root: str, os_user: str) -> str:
+    """Make the root of the work directories, owned by the PostgreSQL OS user, mode 0700, with
+    hadrill's marker inside (owned by root); an existing root is accepted only with that marker
+    and is then left as it is. Never creates parents, never follows a link, never chowns a
+    directory it did not just make. Prints ``created`` or ``existing``."""
+    root = root.rstrip("/")
+    marker = f"{root}/{WORK_ROOT_MARKER}"
+
+    def refuse(message: str) -> str:
+        return f"{{ echo {q(message)} >&2; exit 3; }}"
+
+    not_ours = (f"{root} already exists and was not created by hadrill (no {WORK_ROOT_MARKER} inside): refused; "
+                "choose a dedicated directory that does not exist yet (or remove this one if an older hadrill left it)")
+    note = "work root of hadrill verification instances; hadrill removes only what it creates here"
+    return "; ".join([
+        f"root={q(root)}",
+        f"marker={q(marker)}",
+        f'if [ -L "$root" ]; then {refuse(f"{root} is a symbolic link: refused")}; fi',
+        f'if [ -e "$root" ]; then if [ -d "$root" ] && [ -f "$marker" ] && [ ! -L "$marker" ]; then echo existing; exit 0; fi; '
+        f'{refuse(not_ours)}; fi',
+        f'[ -d "$(dirname "$root")" ] || {refuse(f"the parent directory of {root} does not exist")}',
+        f'mkdir -m 0700 "$root" && printf \'%s\\n\' {q(note)} > "$marker" && chmod 0444 "$marker" '
+        f'&& chown {q(os_user)}: "$root" && echo created',
+    ])
+
+
+def work_root_marked_command(root: str) -> str:
+    """Succeeds only when the root carries hadrill's marker (run before anything is made in it)."""
+    marker = f"{root.rstrip('/')}/{WORK_ROOT_MARKER}"
+    return f"test -d {q(root)} && test ! -L {q(root)} && test -f {q(marker)} && test ! -L {q(marker)}"
 
 
 def prepare_command(layout: Layout) -> str:
@@ -166,20 +206,6 @@ def remove_command(layout: Layout) -> str:
 
 def log_tail_command(layout: Layout, lines: int = 25) -> str:
     return f"tail -n {int(lines)} {q(layout.log_file)} 2>/dev/null || true"
-
-
-# Connection attempts while the server starts are refused with a FATAL line each: not the cause.
-_STARTUP_NOISE = ("the database system is starting up", "not yet accepting connections")
-
-
-def failure_cause(log_text: str) -> str | None:
-    """The server's own last FATAL or PANIC line (why the instance stopped), if it logged one."""
-    causes = [line.strip() for line in log_text.splitlines()
-              if ("FATAL:" in line or "PANIC:" in line) and not any(noise in line for noise in _STARTUP_NOISE)]
-    if not causes:
-        return None
-    line = causes[-1]
-    return line[line.index("FATAL:") if "FATAL:" in line else line.index("PANIC:"):]
 
 
 # -- promotion --------------------------------------------------------------------------------

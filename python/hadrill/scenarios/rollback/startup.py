@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from hadrill.causes import cause_line
+
 ANCHOR_CHARS = 512
 MAX_MATCHES = 20
 
@@ -51,6 +53,8 @@ class StartupVerdict:
     matched: list[str] = field(default_factory=list)
     anchored: bool = True
     waited_seconds: float | None = None
+    # The line naming the cause in the new log text (a traceback's exception line), if any.
+    explained: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -62,7 +66,7 @@ class StartupVerdict:
         if self.passed:
             return ""
         if self.matched:
-            return self.matched[0]
+            return self.explained or self.matched[0]
         status = "no answer" if self.health_status is None else f"status {self.health_status}"
         waited = f" within {self.waited_seconds:g}s" if self.waited_seconds is not None else ""
         return f"did not become healthy{waited} (last health check: {status})"
@@ -98,5 +102,6 @@ def judge(
     verdict = StartupVerdict(
         host=host, release=release, ready=ready, health_status=health_status,
         matched=matched[:MAX_MATCHES], anchored=anchored, waited_seconds=waited_seconds,
+        explained=cause_line("\n".join(deltas.values())) if matched else None,
     )
     return verdict, deltas
