@@ -86,3 +86,15 @@ def signed(_signed_template, tmp_path) -> Path:
     copy = tmp_path / "evidence" / _signed_template.name
     shutil.copytree(_signed_template, copy, symlinks=True)
     return copy
+
+
+@pytest.fixture(scope="session")
+def other_signed(tmp_path_factory, keys) -> Path:
+    """Another drill's bundle, sealed with the same drill key and signed off by alice."""
+    from hadrill.signoff import sign
+
+    bundle = record_drill(tmp_path_factory.mktemp("other") / "evidence", drill_id="ha_drill_20261129_staging_01",
+                          signing_key=keys.key("drill"), gate_seconds=0.5)
+    finalize(bundle)
+    sign(bundle, by=PRINCIPALS["alice"], key=keys.key("alice"), note="fine")
+    return bundle
