@@ -10,7 +10,8 @@ from ansible_collections.hadrill.drills.plugins.modules.evidence import ARGUMENT
 
 
 class ActionModule(DrillAction):
-    """Compute summary.json and report.md from the recording, sweep secrets, write MANIFEST.sha256."""
+    """Compute summary.json and report.md from the recording, sweep secrets, write MANIFEST.sha256 and
+    the seal statement, signed with the drill key when drill_signing_key names one."""
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -25,6 +26,11 @@ class ActionModule(DrillAction):
             for name, scenario in summary.scenarios.items()
             for figure in scenario.figures
         }
+        seal = summary.seal
+        if seal is not None and seal.signing is not None:
+            sealed = f"manifest signature by drill key {seal.signing.principal} ({seal.signing.key_fingerprint})"
+        else:
+            sealed = f"unsigned: {seal.unsigned_reason if seal else 'no seal record'}"
         result.update(
             changed=True,
             drill_id=summary.drill_id,
@@ -34,6 +40,8 @@ class ActionModule(DrillAction):
             figures=figures,
             evidence_dir=str(evidence_dir),
             manifest_sha256=digest,
-            msg=f"drill {summary.drill_id}: {summary.result}; evidence sealed in {evidence_dir} (MANIFEST sha256 {digest[:12]}…)",
+            seal=seal.model_dump(mode="json") if seal else None,
+            msg=f"drill {summary.drill_id}: {summary.result}; evidence sealed in {evidence_dir} "
+                f"(MANIFEST sha256 {digest[:12]}…; {sealed})",
         )
         return result
