@@ -17,6 +17,35 @@ class ExtraVarsError(ValueError):
     pass
 
 
+def yaml_problem(path: Path) -> str | None:
+    """Where a YAML file fails to parse ("<file> line L, column C: <problem>"), or None.
+
+    Ansible's own loader (vault and unsafe tags included) reads the file as ansible-playbook
+    would; only the syntax is checked here, nothing is decrypted."""
+    import yaml
+    from ansible.parsing.yaml.loader import AnsibleLoader
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"{path}: cannot be read ({exc})"
+    try:
+        yaml.load(text, Loader=AnsibleLoader)  # noqa: S506 - Ansible's safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = " ".join(part for part in (exc.context, exc.problem) if part)
+        return f"{path}{where}: YAML error: {what}"
+    except yaml.YAMLError as exc:
+        return f"{path}: YAML error: {first_line(exc)}"
+    return None
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _key_values(item: str) -> dict[str, str]:
     """key=value pairs split as ansible-playbook splits them (quotes keep spaces in a value)."""
     from ansible.errors import AnsibleError
@@ -70,9 +99,17 @@ class ExtraVars:
     def load(self, loader: Any) -> dict[str, Any]:
         """Merged values, read by an Ansible DataLoader (which knows the vault secrets)."""
         merged: dict[str, Any] = {}
+        from ansible.errors import AnsibleError
+
         for path in self.files:
+            problem = yaml_problem(path)
+            if problem:
+                raise ExtraVarsError(f"--extra-vars @{problem}")
             # Trusted as templates, as ansible-playbook treats its own -e @file.
-            data = loader.load_from_file(str(path), trusted_as_template=True)
+            try:
+                data = loader.load_from_file(str(path), trusted_as_template=True)
+            except AnsibleError as exc:
+                raise ExtraVarsError(f"--extra-vars @{path}: {first_line(exc)}") from None
             if data is None:
                 continue
             if not isinstance(data, dict):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from hadrill.config import DrillConfig, validate
-from hadrill.extravars import ExtraVars, ExtraVarsError
-from hadrill.config.loader import GROUPS, SCENARIO_SECTIONS, SECTIONS, _load_scenario_models
+from hadrill.config.errors import Unreadable, first_line
+from hadrill.config.loader import GROUPS, HOST_FACTS, PROTECTED_HOST_PATHS, SCENARIO_SECTIONS, SECTIONS, _load_scenario_models
+from hadrill.extravars import ExtraVars, ExtraVarsError, yaml_problem
+
+YAML_SUFFIXES = (".yml", ".yaml", ".json")
 
 
 class InventoryError(RuntimeError):
@@ -23,13 +27,52 @@ class ResolvedInventory:
     variables: dict[str, Any]
     groups: dict[str, list[str]]
     hosts: dict[str, dict[str, Any]]
+    # The names given as extra vars (some belong to the inventory and are refused from there).
+    extra_vars: frozenset[str] = field(default_factory=frozenset)
 
-    def validate(self) -> DrillConfig:
+    def validate(self, *, today: date | None = None) -> DrillConfig:
         return validate(
             self.variables, self.groups,
             lambda host, name: self.hosts[host][name],
             lambda host, name: name in self.hosts[host],
+            extra_vars=self.extra_vars, today=today,
         )
+
+
+def inventory_files(inventory: Path) -> list[Path]:
+    """The YAML files Ansible reads for an inventory: the source (a file, or every file of a
+    directory) and the group_vars/host_vars beside it."""
+    roots = [inventory] if inventory.is_dir() else [inventory.parent / "group_vars", inventory.parent / "host_vars"]
+    found = [inventory] if inventory.is_file() and inventory.suffix in YAML_SUFFIXES else []
+    for root in roots:
+        if root.is_dir():
+            found += sorted(path for path in root.rglob("*")
+                            if path.is_file() and path.suffix in YAML_SUFFIXES and not path.name.startswith("."))
+    return found
+
+
+def check_inventory_files(inventory: Path) -> None:
+    """Refuse an inventory with a YAML error, naming the file, line and column (Ansible would
+    skip an unparsable hosts file with warnings and go on with an empty inventory)."""
+    problems = [problem for path in inventory_files(inventory) if (problem := yaml_problem(path))]
+    if problems:
+        raise InventoryError(f"cannot read inventory {inventory}: " + "; ".join(problems))
+
+
+def _vaulted(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(14) == b"$ANSIBLE_VAULT"
+    except OSError:
+        return False
+
+
+def _template(templar: Any, value: Any) -> Any:
+    """The templated value, or Unreadable saying why (validation then names the variable)."""
+    try:
+        return templar.template(value)
+    except Exception as exc:  # undefined variables, a vault value without its password, filter errors
+        return Unreadable(first_line(exc))
 
 
 def ansible_loader(vault_password_file: Path | None) -> Any:
@@ -37,7 +80,7 @@ def ansible_loader(vault_password_file: Path | None) -> Any:
     from ansible.parsing.dataloader import DataLoader
     from ansible.parsing.vault import VaultSecret, VaultSecretsContext
 
-    secrets = [("default", VaultSecret(vault_password_file.read_bytes().strip()))] if vault_password_file else []
+    secrets = [("default", VaultSecret(vault_password(vault_password_file)))] if vault_password_file else []
     loader = DataLoader()
     loader.set_vault_secrets(secrets)
     # Ansible decrypts lazily, through one process-wide context it expects to be set up once.
@@ -47,6 +90,15 @@ def ansible_loader(vault_password_file: Path | None) -> Any:
     else:
         current.secrets = secrets
     return loader
+
+
+def vault_password(path: Path) -> bytes:
+    if not path.is_file():
+        raise InventoryError(f"--vault-password-file {path}: no such file")
+    try:
+        return path.read_bytes().strip()
+    except OSError as exc:
+        raise InventoryError(f"--vault-password-file {path}: cannot be read ({exc.strerror})") from None
 
 
 def resolve(
@@ -65,6 +117,7 @@ def resolve(
 
     if not inventory.exists():
         raise InventoryError(f"inventory {inventory} does not exist")
+    check_inventory_files(inventory)
     if not context.CLIARGS:
         context.CLIARGS = ImmutableDict(extra_vars=(), tags=(), skip_tags=(), check=False, diff=False)
     _load_scenario_models()
@@ -83,19 +136,28 @@ def resolve(
         localhost = manager.localhost or manager.get_host("localhost")
         play_vars = {**variable_manager.get_vars(host=localhost), **extra_vars}
         templar = Templar(loader=loader, variables=play_vars)
-        variables = {name: templar.template(value) for name, value in play_vars.items() if name.startswith(prefixes)}
+        variables = {name: _template(templar, value) for name, value in play_vars.items() if name.startswith(prefixes)}
         groups = {name: [host.name for host in group.get_hosts()] for name, group in manager.groups.items()}
         hosts: dict[str, dict[str, Any]] = {}
         for host in manager.get_hosts():
             # Only the fields of the host's own groups: an API host's platform command may use
             # variables the database host does not have.
             names = set().union(*(fields for group, fields in group_fields.items() if host.name in groups.get(group, [])))
+            names |= set(HOST_FACTS) | (set(PROTECTED_HOST_PATHS) if host.name in groups.get("db_primary", []) else set())
             raw = {**variable_manager.get_vars(host=host), **extra_vars}
             host_templar = Templar(loader=loader, variables=raw)
-            hosts[host.name] = {name: host_templar.template(raw[name]) for name in names if name in raw}
-    except (AnsibleError, ExtraVarsError) as exc:
-        raise InventoryError(f"cannot read inventory {inventory}: {exc}") from None
-    return ResolvedInventory(variables=variables, groups=groups, hosts=hosts)
+            hosts[host.name] = {name: _template(host_templar, raw[name]) for name in names if name in raw}
+    except ExtraVarsError as exc:
+        raise InventoryError(str(exc)) from None
+    except AnsibleError as exc:
+        message = first_line(exc)
+        if "decrypt" in message.lower() or "vault" in message.lower():
+            vaulted = [str(path) for path in inventory_files(inventory) if _vaulted(path)]
+            given = f"--vault-password-file {vault_password_file}" if vault_password_file else "no --vault-password-file"
+            message += (f" ({given}; vault-encrypted: {', '.join(vaulted)})" if vaulted
+                        else f" ({given}; a value of the inventory is vault-encrypted)")
+        raise InventoryError(f"cannot read inventory {inventory}: {message}") from None
+    return ResolvedInventory(variables=variables, groups=groups, hosts=hosts, extra_vars=frozenset(extra_vars))
 
 
 def load_config(

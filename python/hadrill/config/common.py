@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, field_validator
 
 from hadrill.cleanup import Cleanup
 
+from hadrill.config.paths import DedicatedPath
+
 SCENARIOS = ("restore", "rollback", "replay")
 Scenario = Literal["restore", "rollback", "replay"]
 EnvironmentClass = Literal["sandbox", "staging", "production"]
+ENVIRONMENT_CLASSES: tuple[str, ...] = get_args(EnvironmentClass)
+DEFAULT_MAX_DURATION_SECONDS = 21600.0
+MAX_DURATION_CAP_SECONDS = 7 * 24 * 3600.0
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 
 
@@ -86,7 +91,8 @@ def parse_scenarios(value: Any) -> list[str]:
 
 class DrillSettings(Strict):
     drill_environment: Slug
-    drill_environment_class: EnvironmentClass = "staging"
+    # Required, and the same on every host: a missing class never means staging (config.guard).
+    drill_environment_class: EnvironmentClass
     drill_allow_production: bool = False
     drill_confirm_id: str | None = None
     drill_id: str | None = Field(default=None, pattern=r"^ha_drill_\d{8}_[a-z0-9][a-z0-9-]*_\d{2,}$")
@@ -101,7 +107,7 @@ class DrillSettings(Strict):
     # Per scenario that writes through the application (rollback, replay): the request or SQL
     # statement that removes what the drill wrote (hadrill.cleanup), journaled before it writes.
     drill_cleanup: dict[Literal["rollback", "replay"], Cleanup] = {}
-    drill_evidence_root: str | None = None
+    drill_evidence_root: DedicatedPath | None = None
     drill_follow_ups: list[FollowUp] = []
     # The key that signs the sealed manifest (an SSH signature, ssh-keygen -Y sign): a private key
     # file, or a public key file whose private half is in ssh-agent. Unset: the bundle is sealed
@@ -110,8 +116,10 @@ class DrillSettings(Strict):
     # The drill key's principal in the auditors' allowed-signers file (default hadrill-drill@<environment>).
     drill_signing_principal: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
     drill_history_tolerance: HistoryTolerance = HistoryTolerance()
-    # Upper bound of a drill: every background process of the drill stops by itself after it.
-    drill_max_duration_seconds: PositiveFloat = 21600.0
+    # Upper bound of a drill: every background process of the drill stops by itself after it, and
+    # no wait, window or timeout of the configuration may be longer (config.bounds). Raise it for
+    # a longer drill; it is itself capped at a week.
+    drill_max_duration_seconds: PositiveFloat = Field(default=DEFAULT_MAX_DURATION_SECONDS, le=MAX_DURATION_CAP_SECONDS)
 
     @field_validator("drill_scenarios", mode="before")
     @classmethod

@@ -58,3 +58,23 @@ def describe(error: ValidationError, *, where: str = "", prefix: str = "") -> li
 def suggest(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
     return f" (did you mean {close[0]}?)" if close else ""
+
+
+class Unreadable:
+    """Stands for a variable whose value could not be read (its template failed, a vault value
+    without the password): validation names the variable and why, instead of failing as a whole."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Unreadable({self.reason!r})"
+
+
+def first_line(error: BaseException | str, limit: int = 300) -> str:
+    """The first line of an error message, shortened: enough to say what failed."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if type(error).__name__ == "AnsibleUndefinedVariable" and "undefined" not in text:
+        # Ansible names only the undefined expression, e.g. hostvars['api-1'] for a host not in the inventory.
+        text = f"{text} is undefined"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, NonNegativeFloat, PositiveFloat
 
 from hadrill.config.common import Slug, Strict
+from hadrill.config.hosts import InventoryHost
 
 
 class GateCommand(Strict):
@@ -12,7 +13,7 @@ class GateCommand(Strict):
 
     name: Slug
     command: str = Field(min_length=1)
-    host: str = "localhost"
+    host: InventoryHost = "localhost"
     chdir: str | None = None
     environment: dict[str, str] = {}
     timeout_seconds: PositiveFloat = 300.0

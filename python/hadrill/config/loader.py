@@ -7,15 +7,21 @@ once, each naming the variable (and host) and what was expected.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from hadrill.config.bounds import duration_problems, max_duration, threshold_problems
 from hadrill.config.common import SCENARIOS, DrillSettings, repeated
-from hadrill.config.errors import ConfigError, describe, suggest
+from hadrill.config.errors import ConfigError, Unreadable, describe, first_line, suggest
 from hadrill.config.gates import GatesSettings, PreconditionsSettings
+from hadrill.config.guard import environment_class_problems, extra_var_problems, production_guard
+from hadrill.config.hosts import INVENTORY, LOCALHOST, InventoryView, view_from
+from hadrill.config.paths import PROTECTED, controller_path_problem, protected_paths
 from hadrill.config.targets import ApiHost, DbPrimaryHost, LbHost, WorkerHost
 
 GROUPS: dict[str, tuple[type[BaseModel], int, int | None]] = {
@@ -62,6 +68,8 @@ class DrillConfig:
     preconditions: PreconditionsSettings
     hosts: dict[str, dict[str, BaseModel]]
     scenarios: dict[str, BaseModel] = field(default_factory=dict)
+    # The inventory's hosts and groups as validation saw them (what tells machines apart).
+    inventory: InventoryView = field(default_factory=InventoryView)
 
     @property
     def db_primary(self) -> tuple[str, DbPrimaryHost]:
@@ -89,27 +97,66 @@ class DrillConfig:
         }
 
 
-def _section_values(variables: Mapping[str, Any], prefix: str, owners: list[str]) -> dict[str, Any]:
-    """Variables under ``prefix`` that no longer prefix claims."""
+def _section_values(variables: Mapping[str, Any], prefix: str, owners: list[str]) -> list[str]:
+    """Names of the variables under ``prefix`` that no longer prefix claims (values not read)."""
     longer = [other for other in owners if other != prefix and other.startswith(prefix)]
-    return {
-        name: variables[name]
-        for name in variables
-        if name.startswith(prefix) and not any(name.startswith(other) for other in longer)
-    }
+    return [name for name in variables if name.startswith(prefix) and not any(name.startswith(other) for other in longer)]
+
+
+_SKIP = object()
+# What validation reads of every host besides its group's model: the environment class (the same
+# on every host) and what tells machines apart.
+HOST_FACTS = ("drill_environment_class", "ansible_host", "ansible_connection")
+# Database directories of the db_primary host that no path hadrill owns may touch (config.paths).
+PROTECTED_HOST_PATHS = ("db_data_dir", "db_wal_archive_dir", "db_basebackup_dir")
+PROTECTED_PLAY_PATHS = ("db_restore_pgbackrest_repo_path",)
+
+
+class _Reader:
+    """Reads variables one at a time; a value that cannot be read becomes a problem naming it."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        self.failed: set[tuple[str, str]] = set()
+
+    def read(self, get: Callable[[str], Any], name: str, where: str = "") -> Any:
+        try:
+            value = get(name)
+        except Exception as exc:  # a template error, an undefined variable, a vault value without password
+            reason: str = first_line(exc)
+        else:
+            if not isinstance(value, Unreadable):
+                return value
+            reason = value.reason
+        self.failed.add((where, name))
+        self.problems.append(f"{where}{name}: cannot be templated: {reason}")
+        return _SKIP
+
+    def host(self, host_variable: Callable[[str, str], Any], host_has: Callable[[str, str], bool],
+             host: str, name: str, where: str) -> Any:
+        try:
+            present = host_has(host, name)
+        except Exception:
+            present = False
+        if not present:
+            return _SKIP
+        return self.read(lambda key: host_variable(host, key), name, where)
 
 
 def _validate_section(
-    model: type[BaseModel], values: dict[str, Any], problems: list[str], where: str = ""
+    model: type[BaseModel], values: dict[str, Any], problems: list[str], where: str = "",
+    *, context: Mapping[str, Any] | None = None, unreadable: set[str] | None = None,
 ) -> BaseModel | None:
     for name in values:
         if name not in model.model_fields:
             problems.append(f"{where}{name}: unknown variable{suggest(name, model.model_fields)}")
     known = {name: value for name, value in values.items() if name in model.model_fields}
     try:
-        return model.model_validate(known)
+        return model.model_validate(known, context=dict(context or {}))
     except ValidationError as exc:
-        problems.extend(describe(exc, where=where))
+        # A variable that could not be read is already named; "required but not set" would mislead.
+        hidden = {f"{where}{name}: required but not set" for name in unreadable or ()}
+        problems.extend(line for line in describe(exc, where=where) if line not in hidden)
         return None
 
 
@@ -118,35 +165,92 @@ def validate(
     groups: Mapping[str, list[str]],
     host_variable: Callable[[str, str], Any],
     host_has: Callable[[str, str], bool],
+    *,
+    extra_vars: Collection[str] = (),
+    today: date | None = None,
+    evidence_root: str | Path | None = None,
 ) -> DrillConfig:
-    """Validate everything; raise ConfigError listing every problem found.
+    """Validate everything in one pass; raise ConfigError listing every problem found.
 
-    ``variables`` are the play-level variables (group_vars/all and extra vars);
-    ``host_variable(host, name)`` returns one templated host variable and ``host_has`` tells
-    whether it is defined, so only the variables hadrill reads are templated.
+    ``variables`` are the play-level variables (group_vars/all and extra vars, as the host the play
+    runs on, localhost, sees them); ``host_variable(host, name)`` returns one templated host
+    variable and ``host_has`` tells whether it is defined, so only the variables hadrill reads are
+    templated. ``extra_vars`` names the variables given as extra vars (some belong to the
+    inventory and are refused from there); ``today`` is the UTC date the drill starts on
+    (default: now); ``evidence_root`` is where the bundle will be written on the controller.
     """
     _load_scenario_models()
     problems: list[str] = []
+    reader = _Reader(problems)
     owners = list(SECTIONS) + [prefix for prefix, _ in SCENARIO_SECTIONS.values()]
+    inventory_hosts = sorted({host for members in groups.values() for host in members})
+
+    def play(name: str) -> Any:
+        value = reader.read(variables.__getitem__, name) if name in variables else _SKIP
+        return None if value is _SKIP else value
+
+    facts: dict[str, dict[str, Any]] = {}
+    for host in inventory_hosts:
+        facts[host] = {}
+        for name in HOST_FACTS:
+            value = reader.host(host_variable, host_has, host, name, f"host {host}: ")
+            if value is not _SKIP:
+                facts[host][name] = value
+    view = view_from(groups, facts)
+    protected: dict[str, Any] = {}
+    for host in groups.get("db_primary", []):
+        for name in PROTECTED_HOST_PATHS:
+            value = reader.host(host_variable, host_has, host, name, f"host {host} (group db_primary): ")
+            if value is not _SKIP:
+                protected[f"{name} of {host}"] = value
+    for name in PROTECTED_PLAY_PATHS:
+        protected[name] = play(name)
+    context = {INVENTORY: view, PROTECTED: protected_paths(protected)}
+    limit = max_duration({"drill_max_duration_seconds": play("drill_max_duration_seconds")})
+
+    def section_values(prefix: str) -> tuple[dict[str, Any], set[str]]:
+        values, unreadable = {}, set()
+        for name in _section_values(variables, prefix, owners):
+            value = reader.read(variables.__getitem__, name)
+            if value is _SKIP:
+                unreadable.add(name)
+            else:
+                values[name] = value
+        return values, unreadable
 
     sections: dict[str, BaseModel | None] = {}
     for prefix, model in SECTIONS.items():
-        sections[prefix] = _validate_section(model, _section_values(variables, prefix, owners), problems)
+        values, unreadable = section_values(prefix)
+        sections[prefix] = _validate_section(model, values, problems, context=context, unreadable=unreadable)
+        problems.extend(duration_problems(model, values, limit))
 
     settings = sections["drill_"]
     selected = settings.drill_scenarios if isinstance(settings, DrillSettings) else []
     if isinstance(settings, DrillSettings):
-        problems.extend(production_guard(settings))
+        problems.extend(production_guard(settings, today or datetime.now(timezone.utc).date()))
+    classes = {host: facts[host].get("drill_environment_class") for host in inventory_hosts}
+    if LOCALHOST not in classes:
+        # The play runs on localhost: the play-level variables are its own.
+        classes[LOCALHOST] = play("drill_environment_class")
+    problems.extend(environment_class_problems(classes))
+    inventory_class = play("drill_environment_class")
+    problems.extend(extra_var_problems(extra_vars, inventory_class if isinstance(inventory_class, str) else None))
+    if evidence_root is not None:
+        refused = controller_path_problem(str(evidence_root), context[PROTECTED])
+        if refused:
+            problems.append(f"drill_evidence_root: the evidence root (drill_evidence_root, --evidence-root or "
+                            f"HADRILL_EVIDENCE_ROOT) {refused}")
 
     scenarios: dict[str, BaseModel] = {}
     for scenario, (prefix, model) in SCENARIO_SECTIONS.items():
-        values = _section_values(variables, prefix, owners)
         if scenario in selected:
-            validated = _validate_section(model, values, problems)
+            values, unreadable = section_values(prefix)
+            validated = _validate_section(model, values, problems, context=context, unreadable=unreadable)
+            problems.extend(duration_problems(model, values, limit))
             if validated is not None:
                 scenarios[scenario] = validated
         else:
-            for name in values:
+            for name in _section_values(variables, prefix, owners):
                 if name not in model.model_fields:
                     problems.append(f"{name}: unknown variable{suggest(name, model.model_fields)}")
 
@@ -162,61 +266,46 @@ def validate(
             continue
         hosts[group] = {}
         for host in members:
-            values = {
-                name: host_variable(host, name) for name in model.model_fields if host_has(host, name)
-            }
-            try:
-                hosts[group][host] = model.model_validate(values)
-            except ValidationError as exc:
-                problems.extend(describe(exc, where=f"host {host} (group {group}): "))
+            where = f"host {host} (group {group}): "
+            values, unreadable = {}, set()
+            for name in model.model_fields:
+                value = reader.host(host_variable, host_has, host, name, where)
+                if value is not _SKIP:
+                    values[name] = value
+                elif (where, name) in reader.failed:
+                    unreadable.add(name)
+            validated = _validate_section(model, values, problems, where, context=context, unreadable=unreadable)
+            if validated is not None:
+                hosts[group][host] = validated
 
-    if problems:
-        raise ConfigError(problems)
-    assert isinstance(settings, DrillSettings)
     gates, preconditions = sections["validation_gates_"], sections["preconditions_"]
-    assert isinstance(gates, GatesSettings) and isinstance(preconditions, PreconditionsSettings)
-    config = DrillConfig(settings=settings, gates=gates, preconditions=preconditions, hosts=hosts, scenarios=scenarios)
-    _cross_checks(config, groups)
+    config = None
+    if isinstance(settings, DrillSettings) and isinstance(gates, GatesSettings) and isinstance(preconditions, PreconditionsSettings):
+        config = DrillConfig(settings=settings, gates=gates, preconditions=preconditions, hosts=hosts,
+                             scenarios=scenarios, inventory=view)
+    if isinstance(settings, DrillSettings):
+        problems.extend(threshold_problems(settings.drill_thresholds, scenarios))
+    problems.extend(_cross_checks(config, gates, scenarios, groups))
+    if problems or config is None:
+        raise ConfigError(list(dict.fromkeys(problems)))
     return config
 
 
-def production_guard(settings: DrillSettings) -> list[str]:
-    """A production inventory refuses fault-injecting scenarios without an explicit, confirmed opt-in."""
-    if not (settings.is_production and settings.drill_scenarios):
-        return []
-    if not settings.drill_allow_production:
-        return [
-            "drill_allow_production: this inventory is production (drill_environment_class: production); "
-            f"scenarios {settings.drill_scenarios} inject faults and need drill_allow_production: true "
-            "and drill_confirm_id set to the drill id (hadrill run --allow-production --drill-id ID --confirm-id ID)"
-        ]
-    if not settings.drill_id or settings.drill_confirm_id != settings.drill_id:
-        return [
-            "drill_confirm_id: a production drill needs an explicit drill_id and drill_confirm_id equal to it "
-            "(type the id twice to confirm)"
-        ]
-    return []
-
-
-def _cross_checks(config: DrillConfig, groups: Mapping[str, list[str]]) -> None:
+def _cross_checks(config: DrillConfig | None, gates: BaseModel | None, scenarios: Mapping[str, BaseModel],
+                 groups: Mapping[str, list[str]]) -> list[str]:
+    """Problems between validated settings (each model that validated is checked, whatever failed elsewhere)."""
     problems = []
-    known_hosts = {host for members in groups.values() for host in members} | {"localhost"}
-    for index, gate in enumerate(config.gates.validation_gates_commands):
-        if gate.host not in known_hosts:
-            problems.append(
-                f"validation_gates_commands[{index}].host: expected an inventory host or 'localhost', got {gate.host!r}"
-            )
-    duplicates = repeated([gate.name for gate in config.gates.validation_gates_commands])
-    if duplicates:
-        problems.append(f"validation_gates_commands: gate names must be unique, repeated: {duplicates}")
-    for model in config.scenarios.values():
+    if isinstance(gates, GatesSettings):
+        duplicates = repeated([gate.name for gate in gates.validation_gates_commands])
+        if duplicates:
+            problems.append(f"validation_gates_commands: gate names must be unique, repeated: {duplicates}")
+    for model in scenarios.values():
         # A scenario model may check what only the inventory's groups reveal (e.g. host names).
         cross_check = getattr(model, "cross_check", None)
         if callable(cross_check):
             problems.extend(cross_check(groups))
         # ... or what the validated host settings reveal (e.g. what a restore method needs).
         cross_check_hosts = getattr(model, "cross_check_hosts", None)
-        if callable(cross_check_hosts):
+        if callable(cross_check_hosts) and config is not None:
             problems.extend(cross_check_hosts(config))
-    if problems:
-        raise ConfigError(problems)
+    return problems

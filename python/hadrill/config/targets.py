@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from hadrill.config.paths import DedicatedPath, canonical_problem
+
 Port = int
 
 
@@ -37,7 +39,8 @@ class PlatformAdapter(HostModel):
     supervisor_ctl: str | None = None
     supervisor_program: str | None = None
     release_root: str | None = None
-    release_link: str | None = None
+    # Replaced by a link to the release being deployed: a path of its own (config.paths).
+    release_link: DedicatedPath | None = None
     platform_start_command: str | None = None
     platform_stop_command: str | None = None
     platform_status_command: str | None = None
@@ -76,6 +79,17 @@ class DbPrimaryHost(HostModel):
     db_wal_archive_dir: str | None = None
     db_basebackup_dir: str | None = None
     db_backup_info_command: str | None = None
+    # The primary's data directory. Optional and only read by validation: no directory hadrill
+    # creates or removes may be at, above or below it (config.paths). Set it.
+    db_data_dir: str | None = None
+
+    @field_validator("db_data_dir", "db_wal_archive_dir", "db_basebackup_dir")
+    @classmethod
+    def _absolute_directory(cls, value: str | None) -> str | None:
+        problem = canonical_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _method_settings(self) -> "DbPrimaryHost":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,29 @@ def test_production_fault_scenarios_need_the_confirmed_opt_in():
     assert any(line.startswith("drill_allow_production") for line in refused.value.problems)
     confirmed = {"drill_scenarios": "all", "drill_allow_production": True,
                  "drill_id": "ha_drill_20261128_production_01", "drill_confirm_id": "ha_drill_20261128_production_01"}
-    assert resolve(REPO / "inventories" / "production", confirmed).validate().settings.drill_scenarios
+    resolved = resolve(REPO / "inventories" / "production", confirmed)
+    assert resolved.validate(today=date(2026, 11, 28)).settings.drill_scenarios
+    # The id is for today only: the same confirmed id the next day is refused.
+    with pytest.raises(ConfigError) as stale:
+        resolved.validate(today=date(2026, 11, 29))
+    assert stale.value.problems == [
+        "drill_id: expected today's date 20261129 (UTC), i.e. ha_drill_20261129_production_<NN>, "
+        "got 'ha_drill_20261128_production_01'"]
+
+
+def test_every_example_sets_its_environment_class_explicitly():
+    """The class is never defaulted: each example names it, and every host resolves it alike."""
+    for environment, expected in (("local", "sandbox"), ("staging", "staging"), ("production", "production")):
+        resolved = resolve(REPO / "inventories" / environment, {})
+        assert resolved.variables["drill_environment_class"] == expected
+        assert {host: values.get("drill_environment_class") for host, values in resolved.hosts.items()} == {
+            host: expected for host in resolved.hosts}
+
+
+def test_every_example_names_the_primary_data_directory():
+    for environment in ("local", "staging", "production"):
+        config = resolve(REPO / "inventories" / environment, {}).validate()
+        assert config.db_primary[1].db_data_dir
 
 
 def test_secrets_in_the_examples_are_vault_references():

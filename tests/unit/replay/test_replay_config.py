@@ -12,11 +12,13 @@ import yaml
 
 from hadrill.config import ConfigError, validate
 from hadrill.scenarios.replay.config import ReplaySettings
+from tests.support.inventory import host_lookups
 
 ROLE = Path(__file__).resolve().parents[3] / "collection" / "roles" / "worker_replay"
 
 VARIABLES: dict[str, Any] = {
     "drill_environment": "staging",
+    "drill_environment_class": "staging",
     "drill_owner": "platform-oncall",
     "drill_scenarios": "replay",
     "worker_replay_write_request": {
@@ -45,7 +47,7 @@ def check(**changes: Any):
             variables.pop(name, None)
         else:
             variables[name] = value
-    return validate(variables, GROUPS, lambda host, name: HOSTS[host][name], lambda host, name: name in HOSTS[host])
+    return validate(variables, GROUPS, *host_lookups(variables, HOSTS))
 
 
 def problems(**changes: Any) -> list[str]:
@@ -98,7 +100,7 @@ def test_the_write_request_must_capture_the_id():
 def test_an_envelope_is_needed_and_a_ratio_below_one_is_refused():
     variables = {**VARIABLES, "worker_replay_envelope_ratio": None}
     with pytest.raises(ConfigError) as caught:
-        validate(variables, GROUPS, lambda host, name: HOSTS[host][name], lambda host, name: name in HOSTS[host])
+        validate(variables, GROUPS, *host_lookups(variables, HOSTS))
     assert any(item.startswith("worker_replay_envelope_ratio:") and "worker_replay_envelope_absolute or both" in item
                for item in caught.value.problems)
     found = problems(worker_replay_envelope_ratio=0.5)

@@ -12,12 +12,14 @@ import yaml
 
 from hadrill.config import ConfigError, validate
 from hadrill.scenarios.restore.config import RestoreSettings
+from tests.support.inventory import host_lookups
 
 ROLE = Path(__file__).resolve().parents[3] / "collection" / "roles" / "db_restore"
 INVENTORY_FILE = Path(__file__).resolve().parents[3] / "inventories" / "local" / "group_vars" / "all" / "restore.yml"
 
 VARIABLES: dict[str, Any] = {
     "drill_environment": "staging",
+    "drill_environment_class": "staging",
     "drill_owner": "platform-oncall",
     "drill_scenarios": "restore",
     "db_restore_work_root": "/srv/pg-verify",
@@ -51,7 +53,7 @@ def check(hosts: dict[str, dict[str, Any]] | None = None, **changes: Any):
         else:
             variables[name] = value
     known = hosts or HOSTS
-    return validate(variables, GROUPS, lambda host, name: known[host][name], lambda host, name: name in known[host])
+    return validate(variables, GROUPS, *host_lookups(variables, known))
 
 
 def problems(hosts: dict[str, dict[str, Any]] | None = None, **changes: Any) -> list[str]:
@@ -147,10 +149,13 @@ def test_unknown_placeholders_are_named_with_the_known_ones():
 
 
 def test_hosts_must_be_inventory_hosts_and_names_unique():
-    found = problems(db_restore_api_host="verify-9",
+    # A host that is not in the inventory is refused with its field; the checks between
+    # variables then run on the valid values only.
+    assert "db_restore_api_host: expected an inventory host or 'localhost', got 'verify-9'" in problems(
+        db_restore_api_host="verify-9")
+    found = problems(db_restore_api_host="api-1",
                      db_restore_api_processes=[{"name": "api", "command": "a"}, {"name": "api", "command": "b"}])
     assert "db_restore_api_base_url: required when db_restore_api_host is not localhost" in found
-    assert "db_restore_api_host: expected an inventory host or 'localhost', got 'verify-9'" in found
     assert "db_restore_api_processes: names must be unique, got ['api', 'api']" in found
 
 

@@ -12,11 +12,13 @@ import yaml
 
 from hadrill.config import ConfigError, validate
 from hadrill.scenarios.rollback.config import RollbackSettings
+from tests.support.inventory import host_lookups
 
 ROLE = Path(__file__).resolve().parents[3] / "collection" / "roles" / "api_rollback"
 
 VARIABLES: dict[str, Any] = {
     "drill_environment": "staging",
+    "drill_environment_class": "staging",
     "drill_owner": "platform-oncall",
     "drill_scenarios": "rollback",
     "api_rollback_candidate_release": "v2.0.0-rc1",
@@ -46,7 +48,7 @@ def check(**changes: Any):
             variables.pop(name, None)
         else:
             variables[name] = value
-    return validate(variables, GROUPS, lambda host, name: HOSTS[host][name], lambda host, name: name in HOSTS[host])
+    return validate(variables, GROUPS, *host_lookups(variables, HOSTS))
 
 
 def problems(**changes: Any) -> list[str]:

@@ -6,8 +6,7 @@ Field names are the variable names; defaults equal the role's ``defaults/main.ym
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     Field,
@@ -22,7 +21,10 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from hadrill.config.common import Strict, repeated
 from hadrill.config.gates import GateCommand
+from hadrill.config.hosts import members_of
 from hadrill.config.loader import register_scenario
+from hadrill.config.queries import check_query
+from hadrill.config.templates import check_requests
 from hadrill.httpspec import HttpRequestSpec
 from hadrill.prometheus import SelectorError, parse_selector
 
@@ -78,7 +80,7 @@ class ReplaySettings(Strict):
     worker_replay_sample_timeout_seconds: PositiveFloat = 5.0
 
     # Windows (seconds) and the hard cap that ends the pause early.
-    worker_replay_targets: list[str] = []
+    worker_replay_targets: Annotated[list[str], members_of("worker", "worker host")] = []
     worker_replay_baseline_seconds: PositiveFloat = 60.0
     worker_replay_pause_seconds: PositiveFloat = 900.0
     worker_replay_backlog_cap: NonNegativeFloat | None = None
@@ -127,6 +129,26 @@ class ReplaySettings(Strict):
             except SelectorError as exc:
                 raise ValueError(str(exc)) from None
         return value
+
+    @field_validator("worker_replay_backlog_query", "worker_replay_failed_query", "worker_replay_processed_query")
+    @classmethod
+    def _unparameterised_queries(cls, value: str | None) -> str | None:
+        return value if value is None else check_query(value, None)
+
+    @field_validator("worker_replay_proof_query")
+    @classmethod
+    def _proof_query(cls, value: str | None) -> str | None:
+        return value if value is None else check_query(value, ("ids",))
+
+    @field_validator("worker_replay_write_request")
+    @classmethod
+    def _write_placeholders(cls, value: HttpRequestSpec) -> HttpRequestSpec:
+        return check_requests(value, "write")
+
+    @field_validator("worker_replay_proof_request")
+    @classmethod
+    def _proof_placeholders(cls, value: HttpRequestSpec | None) -> HttpRequestSpec | None:
+        return check_requests(value, "proof")
 
     @field_validator("worker_replay_targets")
     @classmethod
@@ -185,21 +207,6 @@ class ReplaySettings(Strict):
     @property
     def write_interval_seconds(self) -> float:
         return 1.0 / self.worker_replay_write_rate
-
-    def cross_check(self, groups: Mapping[str, list[str]]) -> list[str]:
-        """Problems only visible with the inventory's groups (called by the loader if it can)."""
-        problems = []
-        workers = list(groups.get("worker", []))
-        unknown = [host for host in self.worker_replay_targets if host not in workers]
-        if unknown:
-            problems.append(f"worker_replay_targets: expected hosts of the 'worker' group {workers}, got {unknown}")
-        known = {host for members in groups.values() for host in members} | {"localhost"}
-        for index, gate in enumerate(self.worker_replay_gates):
-            if gate.host not in known:
-                problems.append(
-                    f"worker_replay_gates[{index}].host: expected an inventory host or 'localhost', got {gate.host!r}"
-                )
-        return problems
 
 
 register_scenario(SCENARIO, PREFIX, ReplaySettings)

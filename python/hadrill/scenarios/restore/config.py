@@ -16,7 +16,10 @@ from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator
 
 from hadrill.clock import parse_utc
 from hadrill.config.common import Strict
+from hadrill.config.hosts import InventoryHost, is_loopback
 from hadrill.config.loader import register_scenario
+from hadrill.config.paths import DedicatedPath
+from hadrill.config.queries import check_query
 from hadrill import httpspec
 from hadrill.httpspec import HttpRequestSpec
 from hadrill.scenarios.restore import placeholders
@@ -40,6 +43,11 @@ class SampleQuery(Strict):
 
     name: Name
     query: str = Field(min_length=1)
+
+    @field_validator("query")
+    @classmethod
+    def _bound_parameters(cls, value: str) -> str:
+        return check_query(value, ("tenant", "cutoff"))
 
 
 class VerificationProcess(Strict):
@@ -74,7 +82,7 @@ class RestoreSettings(Strict):
     db_restore_force_wal_switch: bool = True
     db_restore_archive_wait_seconds: PositiveFloat = 60.0
     # The isolated verification instance (pgbackrest and basebackup methods).
-    db_restore_work_root: str | None = None
+    db_restore_work_root: DedicatedPath | None = None
     db_restore_host: str | None = None
     db_restore_port: Port | None = None
     db_restore_instance_settings: dict[str, SettingValue] = {}
@@ -84,7 +92,7 @@ class RestoreSettings(Strict):
     db_restore_promote_timeout_seconds: PositiveFloat = 1800.0
     db_restore_teardown_timeout_seconds: PositiveFloat = 120.0
     # The command method (managed databases).
-    db_restore_command_host: str = "localhost"
+    db_restore_command_host: InventoryHost = "localhost"
     db_restore_command_restore: str | None = None
     db_restore_command_wait: str | None = None
     db_restore_command_teardown: str | None = None
@@ -99,7 +107,7 @@ class RestoreSettings(Strict):
     db_restore_canary_interval_seconds: PositiveFloat = 0.1
     db_restore_canary_warmup_seconds: NonNegativeFloat = 15.0
     # The verification API and its smoke test.
-    db_restore_api_host: str = "localhost"
+    db_restore_api_host: InventoryHost = "localhost"
     db_restore_api_port: Port
     db_restore_api_base_url: str | None = None
     db_restore_api_start_timeout_seconds: PositiveFloat = 60.0
@@ -107,9 +115,14 @@ class RestoreSettings(Strict):
     db_restore_smoke_requests: list[SmokeStep] = Field(min_length=1)
     db_restore_smoke_headers: dict[str, str] = {}
 
-    _work_root = field_validator("db_restore_work_root", "db_restore_pgbackrest_repo_path")(
+    _work_root = field_validator("db_restore_pgbackrest_repo_path")(
         classmethod(lambda cls, value: _absolute(value))
     )
+
+    @field_validator("db_restore_schema_version_query")
+    @classmethod
+    def _unparameterised(cls, value: str) -> str:
+        return check_query(value, None)
 
     @field_validator("db_restore_target_time")
     @classmethod
@@ -215,13 +228,8 @@ class RestoreSettings(Strict):
         return problems
 
     def cross_check(self, groups: Mapping[str, list[str]]) -> list[str]:
-        """Problems between variables, and hosts that must be inventory hosts (or localhost)."""
-        known = {host for members in groups.values() for host in members} | {"localhost"}
-        return self.consistency_problems() + [
-            f"{variable}: expected an inventory host or 'localhost', got {getattr(self, variable)!r}"
-            for variable in ("db_restore_api_host", "db_restore_command_host")
-            if getattr(self, variable) not in known
-        ]
+        """Problems between variables (host names are checked with their fields: InventoryHost)."""
+        return self.consistency_problems()
 
     def cross_check_hosts(self, config: "DrillConfig") -> list[str]:
         """What the method needs from the db_primary host's settings."""
@@ -234,6 +242,51 @@ class RestoreSettings(Strict):
         if self.db_restore_method == "basebackup" and not (db.db_wal_archive_dir and db.db_basebackup_dir):
             problems.append(
                 f"db_restore_method 'basebackup' needs db_wal_archive_dir and db_basebackup_dir on the db_primary host {name}"
+            )
+        return problems + self.endpoint_problems(config)
+
+    def endpoint_problems(self, config: "DrillConfig") -> list[str]:
+        """The verification instance and API are somewhere else than the primary: an address of
+        the host the instance runs on, and ports that collide with nothing the drill knows runs
+        on the same machine (a port already listening is refused at run time)."""
+        name, db = config.db_primary
+        view = config.inventory
+        problems = []
+        taken: dict[int, str] = {}  # ports of what runs on the verification API's machine
+        if self.db_restore_method == "command":
+            if (self.db_restore_host, self.db_restore_port) == (db.db_host, db.db_port):
+                problems.append(
+                    f"db_restore_host: {self.db_restore_host}:{self.db_restore_port} is the primary database "
+                    f"(db_host and db_port of {name}); expected the restored copy's address and port"
+                )
+        else:
+            # The instance runs on the db_primary host, beside the primary.
+            port = self.db_restore_port if self.db_restore_port is not None else db.db_port + 1
+            if self.db_restore_host is not None:
+                allowed = {db.db_host, *view.addresses_of(name)}
+                controller = view.same_machine(name, "localhost")
+                if self.db_restore_host not in allowed and not (controller and is_loopback(self.db_restore_host)):
+                    problems.append(
+                        f"db_restore_host: expected an address of the db_primary host {name}, where the verification "
+                        f"instance runs with db_restore_method {self.db_restore_method!r} (one of {sorted(allowed)}"
+                        f"{' or a loopback address' if controller else ''}), got {self.db_restore_host!r}"
+                    )
+            if port == db.db_port:
+                problems.append(
+                    f"db_restore_port: expected a port other than the primary's (db_port {db.db_port} of {name}): "
+                    f"the verification instance runs on the same host, got {port}"
+                )
+            if view.same_machine(self.db_restore_api_host, name):
+                taken = {port: "the verification instance (db_restore_port)",
+                         db.db_port: f"the primary database (db_port of {name})"}
+        for host, api in config.hosts.get("api", {}).items():
+            replica = urlsplit(getattr(api, "api_base_url", "")).port
+            if replica is not None and view.same_machine(self.db_restore_api_host, host):
+                taken.setdefault(replica, f"the API replica {host} (api_base_url)")
+        if self.db_restore_api_port in taken:
+            problems.append(
+                f"db_restore_api_port: expected a port free on {self.db_restore_api_host}, got "
+                f"{self.db_restore_api_port}, the port of {taken[self.db_restore_api_port]} on the same machine"
             )
         return problems
 

@@ -7,12 +7,14 @@ Field names are the variable names; defaults equal the role's ``defaults/main.ym
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from typing import Annotated
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, ValidationInfo, field_validator
 
 from hadrill.config.common import Strict, repeated
+from hadrill.config.hosts import members_of
 from hadrill.config.loader import register_scenario
+from hadrill.config.templates import check_requests
 from hadrill.httpspec import HttpRequestSpec
 
 ROLE = "api_rollback"
@@ -24,7 +26,7 @@ class RollbackSettings(Strict):
     # replica runs when the drill ends.
     api_rollback_candidate_release: str = Field(min_length=1)
     api_rollback_known_good_release: str = Field(min_length=1)
-    api_rollback_canary_hosts: list[str] = Field(min_length=1)
+    api_rollback_canary_hosts: Annotated[list[str], members_of("api", "canary host")] = Field(min_length=1)
 
     # Traffic probe through the load balancer.
     api_rollback_probe_requests: list[HttpRequestSpec] = Field(min_length=1)
@@ -96,7 +98,7 @@ class RollbackSettings(Strict):
     def _some_weight(cls, value: list[HttpRequestSpec]) -> list[HttpRequestSpec]:
         if value and not any(item.weight > 0 for item in value):
             raise ValueError("expected at least one request with a weight above 0")
-        return value
+        return check_requests(value, "traffic")
 
     @field_validator("api_rollback_known_good_release")
     @classmethod
@@ -108,14 +110,6 @@ class RollbackSettings(Strict):
     @property
     def probe_interval_seconds(self) -> float:
         return 1.0 / self.api_rollback_probe_rate
-
-    def cross_check(self, groups: Mapping[str, list[str]]) -> list[str]:
-        """Problems only visible with the inventory's groups (called by the loader)."""
-        api = list(groups.get("api", []))
-        unknown = [host for host in self.api_rollback_canary_hosts if host not in api]
-        if unknown:
-            return [f"api_rollback_canary_hosts: expected hosts of the 'api' group {api}, got {unknown}"]
-        return []
 
 
 register_scenario("rollback", PREFIX, RollbackSettings)
