@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from hadrill import lock, processes
+from hadrill.config.guard import environment_class_problems, extra_var_problems
 
 SCENARIO_TAGS = ("restore", "rollback", "replay")
 # Tags that select nothing by themselves: Ansible's own selectors.
@@ -66,32 +67,21 @@ def tag_selection(selected: Iterable[str], tags: Iterable[str], skip_tags: Itera
 
 
 def environment_class(classes_by_host: Mapping[str, Any]) -> str:
-    """The one environment class every host resolves to; refuse a missing or a mixed one."""
-    missing = sorted(host for host, value in classes_by_host.items() if value in (None, ""))
-    if missing:
-        raise GuardRefused(
-            f"drill_environment_class is not set for {', '.join(missing)}: every host of the inventory must "
-            "resolve it (set it in group_vars/all); a missing class is never taken to mean staging"
-        )
-    values: dict[str, list[str]] = {}
-    for host, value in classes_by_host.items():
-        values.setdefault(str(value), []).append(host)
-    if len(values) > 1:
-        detail = "; ".join(f"{value} on {', '.join(sorted(hosts))}" for value, hosts in sorted(values.items()))
-        raise GuardRefused(f"drill_environment_class differs between hosts ({detail}): one inventory, one environment class")
-    if not values:
-        raise GuardRefused("drill_environment_class: the inventory has no host")
-    return next(iter(values))
+    """The one environment class every host resolves to; refuse a missing or a mixed one
+    (the rule ``hadrill.config.validate`` applies before the drill starts)."""
+    problems = environment_class_problems(classes_by_host)
+    if problems:
+        raise GuardRefused("; ".join(problems))
+    return str(next(iter(classes_by_host.values())))
 
 
 def class_not_overridden(inventory_class: str, *, extra_vars: Mapping[str, Any], play_value: Any,
                          fact_hosts: Iterable[str]) -> None:
-    """The class is the inventory's: not given as an extra var, not set by the play or a task, not a fact."""
-    if "drill_environment_class" in extra_vars:
-        raise GuardRefused(
-            "drill_environment_class is given as an extra var (-e, AWX extra variables or survey): it is a property "
-            "of the inventory and cannot be overridden for a run"
-        )
+    """The class is the inventory's: not an extra var (as validation refuses it), not set by the
+    play or a task, not a fact."""
+    problems = extra_var_problems(list(extra_vars), inventory_class)
+    if problems:
+        raise GuardRefused("; ".join(problems))
     facts = sorted(fact_hosts)
     if facts:
         raise GuardRefused(f"drill_environment_class is set as a fact on {', '.join(facts)}: it belongs to the inventory")

@@ -116,11 +116,11 @@ def test_the_environment_class_cannot_be_lowered_or_mixed(production_inventory, 
     (mixed / "host_vars" / "pg-primary.yml").write_text("drill_environment_class: production\n")
     unset = ansible_playbook("playbooks/drill.yml", "-i", str(mixed), *overlay(sandbox), "-e", "drill_scenarios=none",
                              env=drill_env(tmp_path))
-    _assert_refused_and_unchanged(unset, before, sandbox, tmp_path, "drill_environment_class is not set for")
+    _assert_refused_and_unchanged(unset, before, sandbox, tmp_path, "drill_environment_class: not set for")
     drill.write_text(drill.read_text() + "\ndrill_environment_class: staging\n")
     differing = ansible_playbook("playbooks/drill.yml", "-i", str(mixed), *overlay(sandbox), "-e", "drill_scenarios=none",
                                  env=drill_env(tmp_path))
-    _assert_refused_and_unchanged(differing, before, sandbox, tmp_path, "drill_environment_class differs between hosts")
+    _assert_refused_and_unchanged(differing, before, sandbox, tmp_path, "expected the same class on every host of the inventory")
     assert not list(tmp_path.glob("ha_drill_*"))
 
 

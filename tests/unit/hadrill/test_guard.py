@@ -40,14 +40,17 @@ def test_the_class_must_be_set_on_every_host_and_the_same_everywhere():
     assert environment_class({"db-1": "production", "localhost": "production"}) == "production"
     with pytest.raises(GuardRefused, match="not set for localhost"):
         environment_class({"db-1": "production", "localhost": None})
-    with pytest.raises(GuardRefused, match=r"differs between hosts \(production on db-1; staging on api-1, localhost\)"):
+    with pytest.raises(GuardRefused, match=r"the same class on every host of the inventory, got 'production' on db-1; 'staging' on api-1, localhost"):
         environment_class({"db-1": "production", "api-1": "staging", "localhost": "staging"})
 
 
 def test_the_class_cannot_be_lowered_for_a_run():
     class_not_overridden("production", extra_vars={}, play_value="production", fact_hosts=[])
-    with pytest.raises(GuardRefused, match="extra var"):
+    with pytest.raises(GuardRefused, match="drill_environment_class: given as an extra var"):
         class_not_overridden("production", extra_vars={"drill_environment_class": "production"}, play_value=None, fact_hosts=[])
+    with pytest.raises(GuardRefused, match="drill_environment: given as an extra var on a production inventory"):
+        class_not_overridden("production", extra_vars={"drill_environment": "prod"}, play_value=None, fact_hosts=[])
+    class_not_overridden("sandbox", extra_vars={"drill_environment": "sbx2"}, play_value=None, fact_hosts=[])
     with pytest.raises(GuardRefused, match="play or task variables"):
         class_not_overridden("production", extra_vars={}, play_value="staging", fact_hosts=[])
     with pytest.raises(GuardRefused, match="fact on localhost"):
