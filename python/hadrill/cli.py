@@ -162,6 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     outcome = run_drill(
         project_dir=project, inventory=inventory, extra_vars=extravars, progress=progress,
         vault_password_file=vault, evidence_root=Path(args.evidence_root).resolve() if args.evidence_root else None,
+        environment=settings.drill_environment,
     )
     if progress.config_errors:
         print("hadrill: invalid drill configuration:\n" + "\n".join(f"  - {item}" for item in progress.config_errors),
@@ -176,7 +177,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from hadrill import journal
         from hadrill.recover import recover_bundle, stop_orphans
 
-        stop_orphans()
+        stop_orphans(settings.drill_environment)
         entries = journal.open_entries(bundle_dir)
         if entries:
             print(f"undoing {len(entries)} open action(s) of the interrupted drill…", flush=True)
@@ -224,7 +225,14 @@ def _report_recovery(results: list[Any]) -> int:
 def cmd_recover(args: argparse.Namespace) -> int:
     from hadrill.config import ConfigError
     from hadrill.inventory import InventoryError, load_config
-    from hadrill.recover import RecoveryRefused, bundles_with_open_entries, recover_bundle, refuse_if_running, stop_orphans
+    from hadrill.recover import (
+        RecoveryRefused,
+        bundles_with_open_entries,
+        recover_bundle,
+        refuse_if_running,
+        stop_orphans,
+        unattributed_orphans,
+    )
     from hadrill.runner import find_project_dir, remove_leftover_private_dirs
 
     project = Path(args.project) if args.project else find_project_dir(Path.cwd())
@@ -244,11 +252,15 @@ def cmd_recover(args: argparse.Namespace) -> int:
     except RecoveryRefused as exc:
         print(f"hadrill: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
-    orphans = stop_orphans()
+    orphans = stop_orphans(environment)
     if orphans:
         print(f"stopped {len(orphans)} process(es) of the interrupted drill still running without their controller "
               f"(its ansible-playbook, the workers and what they ran): {orphans}")
-    leftovers = remove_leftover_private_dirs()
+    unknown = unattributed_orphans()
+    if unknown:
+        print(f"left alone {len(unknown)} orphaned drill playbook(s) not started by hadrill run, whose environment is "
+              f"unknown: {unknown}; stop them yourself if they are {environment!r}'s")
+    leftovers = remove_leftover_private_dirs(environment=environment)
     if leftovers:
         print(f"removed {len(leftovers)} ansible-runner directory(ies) left by a killed controller "
               f"(raw task output): {', '.join(str(path) for path in leftovers)}")

@@ -1,4 +1,4 @@
-"""What /proc says about a process: whether it is alive, its command line, its parent."""
+"""What /proc says about a process: whether it is alive, its command line, its environment, its parent."""
 
 from __future__ import annotations
 
@@ -33,6 +33,20 @@ def cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def environ(pid: int) -> dict[str, str] | None:
+    """The environment ``pid`` was started with; None when gone or unreadable (another user's, without root)."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+    found = {}
+    for item in raw.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep:
+            found[key.decode(errors="replace")] = value.decode(errors="replace")
+    return found
 
 
 def parent_pid(pid: int) -> int | None:

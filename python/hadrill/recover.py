@@ -18,7 +18,8 @@ from hadrill.extravars import ExtraVars
 from hadrill.finalize import finalize
 from hadrill.journal import JournalEntry
 from hadrill.layout import Bundle, is_bundle
-from hadrill.processes import alive, children, cmdline, descendants, state
+from hadrill.processes import alive, children, cmdline, descendants, environ, state
+from hadrill.runner import DRILL_ENVIRONMENT_VARIABLE
 
 RECOVER_PLAYBOOK = "playbooks/recover.yml"
 
@@ -58,6 +59,17 @@ def is_drill_playbook(pid: int) -> bool:
     return "ansible-playbook" in command and "drill.yml" in command
 
 
+def drill_environment_of(pid: int) -> str | None:
+    """The environment of the drill a playbook runs (``hadrill run`` sets it); None when unknown."""
+    return (environ(pid) or {}).get(DRILL_ENVIRONMENT_VARIABLE) or None
+
+
+def unattributed_orphans() -> list[int]:
+    """Orphaned drill playbooks whose environment cannot be known (not started by ``hadrill run``):
+    recovery leaves them alone and names them, whichever environment it recovers."""
+    return [pid for pid in orphaned_drill_playbooks() if drill_environment_of(pid) is None]
+
+
 def orphaned_drill_playbooks(is_drill: Callable[[int], bool] = is_drill_playbook) -> list[int]:
     """Drill playbooks whose controller is dead: under ansible-runner, ansible-playbook has its own
     session and ignores SIGHUP, so killing the controller's process group leaves it running the
@@ -65,14 +77,22 @@ def orphaned_drill_playbooks(is_drill: Callable[[int], bool] = is_drill_playbook
     return [pid for pid in children().get(1, []) if pid != os.getpid() and is_drill(pid)]
 
 
-def stop_orphans(timeout: float = 10.0, is_drill: Callable[[int], bool] = is_drill_playbook) -> list[int]:
-    """Kill the orphaned drill playbooks and every process below them (their workers, each in its own
-    session, and what those run).
+def stop_orphans(environment: str | None = None, timeout: float = 10.0,
+                 is_drill: Callable[[int], bool] | None = None) -> list[int]:
+    """Kill the orphaned drill playbooks of ``environment`` and every process below them (their
+    workers, each in its own session, and what those run). Another environment's orphans, and
+    playbooks whose environment is unknown, are left alone (``is_drill`` replaces the choice).
 
     Everything is frozen (SIGSTOP) before it is killed, so that nothing forks meanwhile. Killing a
     playbook first and looking for its orphaned workers afterwards is not enough: a killed
     multi-threaded process keeps its children until its last thread is gone, and they are missed.
     """
+    if is_drill is None:
+        if not environment:
+            raise ValueError("stop_orphans needs the environment whose orphans it stops")
+
+        def is_drill(pid: int) -> bool:
+            return is_drill_playbook(pid) and drill_environment_of(pid) == environment
     deadline = time.monotonic() + timeout
     roots = orphaned_drill_playbooks(is_drill)
     frozen: list[int] = []

@@ -25,6 +25,9 @@ PLAYBOOK = "playbooks/drill.yml"
 # the evidence bundle and is removed when the run ends. The controller's pid in the name lets
 # remove_leftover_private_dirs find those of a killed controller.
 PRIVATE_DIR_PREFIX = "hadrill-runner-"
+# Set for the drill's ansible-playbook: `hadrill recover` of one environment stops only the orphaned
+# playbooks of that environment (read from /proc/<pid>/environ), never another environment's.
+DRILL_ENVIRONMENT_VARIABLE = "HADRILL_DRILL_ENVIRONMENT"
 
 
 @dataclass
@@ -130,6 +133,7 @@ def run_drill(
     vault_password_file: Path | None = None,
     evidence_root: Path | None = None,
     on_cancel: Callable[[], None] | None = None,
+    environment: str | None = None,
 ) -> RunOutcome:
     import ansible_runner
 
@@ -155,7 +159,9 @@ def run_drill(
     ticker.start()
     previous_int = signal.signal(signal.SIGINT, on_sigint)
     previous_term = signal.signal(signal.SIGTERM, on_sigint)
-    private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}-"))
+    # Named by the controller's pid and the drill's environment: recovery of one environment
+    # removes only its own killed controllers' directories.
+    private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}-" + (f"{environment}-" if environment else "")))
     env_bin = str(Path(sys.executable).parent)
     envvars = {
         "ANSIBLE_CONFIG": str(project_dir / "ansible.cfg"),
@@ -164,6 +170,8 @@ def run_drill(
         # The drill lock names this process: when it is killed, the drill is over (see drill_start).
         "HADRILL_CONTROLLER_PID": str(os.getpid()),
     }
+    if environment:
+        envvars[DRILL_ENVIRONMENT_VARIABLE] = environment
     if evidence_root is not None:
         envvars["HADRILL_EVIDENCE_ROOT"] = str(evidence_root)
     # Files first, inline values last (they win), exactly as ansible-playbook -e would get them.
@@ -196,17 +204,20 @@ def run_drill(
         shutil.rmtree(private, ignore_errors=True)
 
 
-def remove_leftover_private_dirs(parent: Path | None = None) -> list[Path]:
+def remove_leftover_private_dirs(parent: Path | None = None, environment: str | None = None) -> list[Path]:
     """Remove the private data directories of controllers that were killed before cleaning up.
 
     A killed controller cannot remove its own directory, and ansible-runner's artifacts in it keep
     raw task output (which the evidence bundle redacts). Directories of running controllers stay.
+    With ``environment``, only the directories of that environment's drills are removed.
     """
     parent = parent or Path(tempfile.gettempdir())
     removed = []
     for path in parent.glob(f"{PRIVATE_DIR_PREFIX}*-*"):
-        pid = path.name[len(PRIVATE_DIR_PREFIX):].split("-", 1)[0]
+        pid, _, rest = path.name[len(PRIVATE_DIR_PREFIX):].partition("-")
         if not pid.isdigit() or not path.is_dir() or path.is_symlink() or alive(int(pid)):
+            continue
+        if environment is not None and not rest.startswith(f"{environment}-"):
             continue
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():

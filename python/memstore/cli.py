@@ -1,4 +1,4 @@
-"""Command line: `python -m memstore {api,worker,migrate,gate}`.
+"""Command line: `python -m memstore {api,worker,migrate,seed,gate}`.
 
 Exit codes: 0 ok / gate pass, 1 failure / gate fail, 2 usage or configuration error,
 78 startup contract failure (database schema outside the release's supported range).
@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     group = migrate.add_mutually_exclusive_group()
     group.add_argument("--to", type=int, metavar="N", help="target schema version (default: the release's schema_max)")
     group.add_argument("--status", action="store_true", help="print the current schema version and exit")
+
+    seed = commands.add_parser("seed", help="add realistic data (tenants' memories, indexed and processed); idempotent")
+    seed.add_argument("--tenants", required=True, metavar="T1,T2", help="comma-separated tenants to seed")
+    seed.add_argument("--size", choices=["small", "large"], default="small",
+                      help="small: 2000 memories per tenant; large: about 1 GB in all (default small)")
 
     gate = commands.add_parser("gate", help="run a validation gate (JSON verdict on stdout)")
     gates = gate.add_subparsers(dest="gate", metavar="GATE", required=True)
@@ -139,6 +144,23 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from memstore import seed
+
+    dsn = settings.require_database_url()
+    tenants = [item.strip() for item in args.tenants.split(",") if item.strip()]
+    if not tenants:
+        raise ConfigError("--tenants names no tenant")
+    try:
+        with connect(dsn, application_name="memstore-seed", connect_timeout=5) as conn:
+            added = seed.seed(conn, tenants, seed.SIZES[args.size])
+    except (psycopg.Error, RuntimeError) as exc:
+        print(f"memstore seed: {first_line(exc) if isinstance(exc, psycopg.Error) else exc}", file=sys.stderr)
+        return EXIT_FAIL
+    _print_json({"seeded": sum(added.values()), "per_tenant": added, "size": args.size})
+    return EXIT_OK
+
+
 def cmd_gate(args: argparse.Namespace, settings: Settings) -> int:
     from memstore import gates
 
@@ -179,6 +201,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     signals.restore_defaults()
     if args.command == "migrate":
         return cmd_migrate(args, settings)
+    if args.command == "seed":
+        return cmd_seed(args, settings)
     return cmd_gate(args, settings)
 
 

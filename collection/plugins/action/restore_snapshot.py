@@ -78,6 +78,7 @@ class ActionModule(DrillAction):
             record.check(
                 evidence_dir, f"tenant_sample_{tenant}", f"Tenant sample `{tenant}` (rows up to {taken.cutoff}) matches the primary",
                 not found, observed=sample.get(tenant), expected=taken.sample.get(tenant), detail="; ".join(found),
+                compared_nothing="" if found else snapshot.compared_nothing(taken.sample.get(tenant, {}), sample.get(tenant, {})),
             )
         if taken.tenants:
             record.mark(evidence_dir, "sample_checked", {"tenants": taken.tenants,

@@ -44,6 +44,9 @@ def started(tmp_path):
 
 def test_the_started_process_is_ours_by_pid_and_start_time(started, tmp_path):
     proc = started(["sleep", "30"], "tok-a", SECRET="sleep")  # an environment value that is also the command
+    deadline = time.monotonic() + 10
+    while not (pc.environ(proc.pid) or {}).get(pc.TOKEN_VARIABLE) and time.monotonic() < deadline:
+        time.sleep(0.02)
     identity = pc.write_identity(str(tmp_path / "api.pid"), proc.pid, "tok-a")
     assert pc.read_identity(str(tmp_path / "api.pid")) == identity
     assert identity["start_time"] == int(Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
@@ -60,6 +63,9 @@ def test_the_started_process_is_ours_by_pid_and_start_time(started, tmp_path):
 
 def test_without_a_start_time_the_token_in_the_environment_decides(started):
     proc = started(["sleep", "30"], "tok-b")
+    deadline = time.monotonic() + 10
+    while not (pc.environ(proc.pid) or {}).get(pc.TOKEN_VARIABLE) and time.monotonic() < deadline:
+        time.sleep(0.02)  # Popen may return before the exec'd environment is readable
     assert pc.is_ours({"pid": proc.pid, "start_time": None}, "tok-b")
     assert not pc.is_ours({"pid": proc.pid, "start_time": None}, "another-token")
 

@@ -78,3 +78,30 @@ def test_the_drop_statement_only_drops_the_drills_own_table():
     assert "obj_description(to_regclass('public.hadrill_canary'), 'pg_class') = " \
            "'hadrill canary of drill ha_drill_20260228_staging_01'" in statement
     assert statement.startswith("DO $hadrill$") and statement.endswith("$hadrill$")
+
+
+def iso(seconds: float) -> str:
+    return (T + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_a_time_target_states_its_rpo_by_construction_beside_the_measured_gap():
+    result = analysis.rpo(LOG, MONO0 + 9.05, 80)  # target between rows 80 and 81, incident after row 90
+    basis = analysis.rpo_basis(LOG, result, "time", iso(8.05), iso(9.05))
+    assert basis == {"basis": "time_target", "explicit_target": False, "target_offset_seconds": 1.0,
+                     "measured_canary_gap_seconds": 1.0, "lost_rows": 10}
+    line = analysis.rpo_statement(basis)
+    assert line.startswith("RPO by construction: the time target lies 1 s before the incident (the configured offset)")
+    assert "measured canary gap: 1 s (10 acknowledged canary rows not restored)" in line
+
+
+def test_a_latest_restore_shows_what_was_lost():
+    result = analysis.rpo(LOG, MONO0 + 9.05, 60)
+    basis = analysis.rpo_basis(LOG, result, "latest", None, iso(9.05))
+    assert basis["lost_rows"] == 30
+    assert basis["lost_first_written_at"] == LOG[61].written_at and basis["lost_last_written_at"] == LOG[90].written_at
+    assert analysis.rpo_statement(basis) == (
+        f"Lost at the incident (latest archived WAL): 30 acknowledged canary rows, written from "
+        f"`{LOG[61].written_at}` to `{LOG[90].written_at}`; RPO 3 s")
+    nothing = analysis.rpo_basis(LOG, analysis.rpo(LOG, MONO0 + 9.05, 90), "latest", None, iso(9.05))
+    assert analysis.rpo_statement(nothing).endswith("nothing, no acknowledged canary row is missing (RPO 0 s)")
+    assert analysis.rpo_basis(LOG, None, "latest", None, iso(9.05)) is None

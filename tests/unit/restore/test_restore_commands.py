@@ -79,3 +79,40 @@ def test_placeholders_fill_strings_lists_and_mappings():
     assert placeholders.unknown(["${db_host} $${literal} ${x}"], placeholders.PROCESS) == ["x"]
 
 
+
+
+def test_a_sample_that_covered_no_rows_on_either_side_compared_nothing():
+    from hadrill.scenarios.restore import snapshot
+
+    empty = {"memories": [{"rows": 0, "max_id": 0, "checksum": "d41d8cd98f00b204e9800998ecf8427e"}]}
+    full = {"memories": [{"rows": 2000, "max_id": 6000, "checksum": "x"}]}
+    assert "covered 0 rows on the primary and on the copy (memories)" in snapshot.compared_nothing(empty, empty)
+    assert snapshot.compared_nothing({"q": []}, {"q": []})
+    assert snapshot.compared_nothing(full, full) == ""
+    assert snapshot.compared_nothing({"q": [{"id": 1}]}, {"q": [{"id": 1}]}) == ""  # no count column: compared a row
+    assert snapshot.compared_nothing({}, {}) == "no sample query"
+
+
+def test_the_work_root_is_made_with_a_marker_and_an_unmarked_one_is_refused(tmp_path):
+    import getpass
+    import subprocess
+
+    def run(root):
+        return subprocess.run(["sh", "-c", instance.work_root_command(str(root), getpass.getuser())],
+                              capture_output=True, text=True, timeout=30)
+
+    root = tmp_path / "work root"
+    made = run(root)
+    assert made.returncode == 0 and made.stdout.strip() == "created"
+    assert (root / instance.WORK_ROOT_MARKER).is_file() and oct(root.stat().st_mode & 0o777) == "0o700"
+    assert run(root).stdout.strip() == "existing"
+    foreign = tmp_path / "etc"
+    foreign.mkdir(mode=0o755)
+    (foreign / "passwd").write_text("x")
+    refused = run(foreign)
+    assert refused.returncode == 3 and "was not created by hadrill" in refused.stderr
+    assert sorted(path.name for path in foreign.iterdir()) == ["passwd"] and oct(foreign.stat().st_mode & 0o777) == "0o755"
+    (tmp_path / "link").symlink_to(foreign)
+    assert "is a symbolic link" in run(tmp_path / "link").stderr
+    assert "parent directory" in run(tmp_path / "missing" / "root").stderr
+    assert not (tmp_path / "missing").exists()

@@ -76,3 +76,49 @@ def last_written_before(log: list[CanaryRecord], target_iso: str) -> int | None:
 def target_exact(log: list[CanaryRecord], target_iso: str, newest_restored_seq: int | None) -> tuple[bool, int | None]:
     expected = last_written_before(log, target_iso)
     return expected == newest_restored_seq, expected
+
+
+def rpo_basis(log: list[CanaryRecord], rpo_: Rpo | None, target_kind: str | None, target_time: str | None,
+              incident_ts: str | None, explicit_target: bool = False) -> dict[str, Any] | None:
+    """What the RPO figure rests on, for the report beside the figure.
+
+    A time target fixes the RPO by construction: everything committed between the target and the
+    incident is given up, so the loss is the target's offset before the incident, whatever the
+    backups could have recovered; the measured canary gap is shown beside it (it also counts the
+    time between the last row before the target and the target). A ``latest`` restore shows what
+    was actually lost: the acknowledged rows missing from the copy and when they were written.
+    """
+    if rpo_ is None or incident_ts is None:
+        return None
+    measured = None if rpo_.seconds is None else round(rpo_.seconds, 3)
+    if target_kind == "time" and target_time:
+        offset = round((parse_utc(incident_ts) - parse_utc(target_time)).total_seconds(), 3)
+        return {"basis": "time_target", "explicit_target": explicit_target, "target_offset_seconds": offset,
+                "measured_canary_gap_seconds": measured, "lost_rows": rpo_.lost}
+    if target_kind != "latest":
+        return None
+    acked_lost = [item for item in log if item.ok and rpo_.newest_acknowledged is not None
+                  and item.seq <= rpo_.newest_acknowledged.seq
+                  and (rpo_.newest_restored_seq is None or item.seq > rpo_.newest_restored_seq)]
+    return {"basis": "latest", "measured_seconds": measured, "lost_rows": rpo_.lost,
+            "lost_first_written_at": acked_lost[0].written_at if acked_lost else None,
+            "lost_last_written_at": acked_lost[-1].written_at if acked_lost else None,
+            "lower_bound": rpo_.lower_bound}
+
+
+def rpo_statement(basis: dict[str, Any] | None) -> str | None:
+    """One report line saying what the RPO figure means for this target."""
+    if not basis:
+        return None
+    gap = basis.get("measured_canary_gap_seconds", basis.get("measured_seconds"))
+    gap_text = "not measured" if gap is None else f"{gap:g} s"
+    if basis["basis"] == "time_target":
+        chosen = "the explicit target" if basis["explicit_target"] else "the configured offset"
+        return (f"RPO by construction: the time target lies {basis['target_offset_seconds']:g} s before the incident "
+                f"({chosen}), so what was committed in those seconds is given up whatever the backups hold; "
+                f"measured canary gap: {gap_text} ({basis['lost_rows']} acknowledged canary rows not restored)")
+    if basis["lost_rows"] == 0:
+        return f"Lost at the incident (latest archived WAL): nothing, no acknowledged canary row is missing (RPO {gap_text})"
+    bound = " (a lower bound: no canary row was restored)" if basis.get("lower_bound") else ""
+    return (f"Lost at the incident (latest archived WAL): {basis['lost_rows']} acknowledged canary rows, written "
+            f"from `{basis['lost_first_written_at']}` to `{basis['lost_last_written_at']}`; RPO {gap_text}{bound}")

@@ -119,7 +119,10 @@ def summarize(ctx: BundleContext) -> ScenarioSummary:
         Figure(name="canary_lost", label="Acknowledged canary rows missing from the restored copy (lost at the incident)",
                value=rpo.lost if rpo else None, unit="rows", source=f"samples/{SAMPLER}.jsonl, check canary_restored"),
     ]
+    rpo_basis = analysis.rpo_basis(log, rpo, target_kind, target_time, incident.ts if incident else None,
+                                   bool(target_marker.data.get("explicit")) if target_marker else False)
     details: dict[str, Any] = {
+        "rpo": rpo_basis,
         "method": (first["restore_started"].data.get("method") if "restore_started" in first else None),
         "target": target_kind,
         "target_time": target_time,
@@ -139,13 +142,13 @@ def summarize(ctx: BundleContext) -> ScenarioSummary:
         _plot(ctx, log, first, newest_seq)
         evidence.append(PLOT)
     return judge_scenario(
-        ctx, SCENARIO, figures=figures, execution=_execution(ctx, first, target_kind, target_time),
+        ctx, SCENARIO, figures=figures, execution=_execution(ctx, first, target_kind, target_time, rpo_basis),
         timeline_entries=timeline(ctx, SCENARIO, TIMELINE), details=details, evidence=evidence,
     )
 
 
-def _execution(ctx: BundleContext, first: dict[str, Marker], target_kind: str | None, target_time: str | None
-               ) -> list[str]:
+def _execution(ctx: BundleContext, first: dict[str, Marker], target_kind: str | None, target_time: str | None,
+               rpo_basis: dict[str, Any] | None = None) -> list[str]:
     lines = []
     incident = first.get("incident")
     if target_kind == "time" and target_time:
@@ -168,6 +171,9 @@ def _execution(ctx: BundleContext, first: dict[str, Marker], target_kind: str | 
                      + f", restored into an isolated verification instance at `{where}`")
     if incident:
         lines.append(f"Incident declared at: `{incident.ts}`")
+    statement = analysis.rpo_statement(rpo_basis)
+    if statement:
+        lines.append(statement)
     return lines
 
 

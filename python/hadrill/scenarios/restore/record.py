@@ -20,13 +20,14 @@ def mark(evidence_dir: Path, name: str, data: dict[str, Any] | None = None,
 
 
 def check(evidence_dir: Path, name: str, label: str, passed: bool, *, observed: Any = None,
-          expected: Any = None, detail: str = "") -> dict[str, Any]:
+          expected: Any = None, detail: str = "", compared_nothing: str = "") -> dict[str, Any]:
+    """A check of the restore scenario; ``compared_nothing`` (the reason) makes a passed check ``warn``."""
     redactor = load_redactor(evidence_dir)
     moment = clock.now()
     event = CheckEvent(
         name=name, label=label, scenario=SCENARIO, passed=passed,
         observed=redactor.value(observed), expected=redactor.value(expected), detail=redactor.text(detail),
-        ts=moment.iso, mono=moment.mono,
+        compared_nothing=redactor.text(compared_nothing), ts=moment.iso, mono=moment.mono,
     )
     record = event.model_dump(mode="json")
     append_line(evidence_dir / "events.jsonl", record)

@@ -99,3 +99,25 @@ def differences(expected: dict[str, list[dict[str, Any]]], observed: dict[str, l
         if before != after:
             found.append(f"{name}: primary {before} vs restored {after}")
     return found
+
+
+# A sample query may report how many rows it covered in a column of this name (the documented
+# queries do: ``count(*) as rows``).
+COUNT_COLUMN = "rows"
+
+
+def compared_nothing(expected: dict[str, list[dict[str, Any]]], observed: dict[str, list[dict[str, Any]]]) -> str:
+    """Why one tenant's sample compared nothing, or "" when it compared something.
+
+    It compared nothing when, on both sides, every query returned no row or only rows whose
+    ``rows`` column is 0: equal empty samples prove nothing about the restore.
+    """
+    def empty(result: list[dict[str, Any]] | None) -> bool:
+        return not result or all(row.get(COUNT_COLUMN) == 0 for row in result)
+
+    names = sorted(set(expected) | set(observed))
+    if not names:
+        return "no sample query"
+    if all(empty(expected.get(name)) and empty(observed.get(name)) for name in names):
+        return f"every sample query covered 0 rows on the primary and on the copy ({', '.join(names)})"
+    return ""
