@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.bundles import assert_matches_schemas, bundles_under
 from tests.support.http import HttpResult, request
 from tests.support.wait import wait_until
 
@@ -251,3 +252,17 @@ def sandbox() -> Sandbox:
     if not box.healthy():
         box.bring_up_run = bring_up(box)
     return box
+
+
+_SCHEMA_CHECKED: set[Path] = set()
+
+
+@pytest.fixture(autouse=True)
+def bundles_match_the_published_schemas(tmp_path_factory):
+    """Every drill bundle a test leaves under pytest's temporary directories matches the published JSON
+    Schemas (``hadrill schema NAME``), checked with jsonschema once, after the test that made it."""
+    yield
+    for bundle in bundles_under(tmp_path_factory.getbasetemp()):
+        if bundle not in _SCHEMA_CHECKED:
+            _SCHEMA_CHECKED.add(bundle)
+            assert_matches_schemas(bundle)

@@ -56,13 +56,18 @@ def assert_matches_schemas(bundle: Path) -> None:
     assert not problems, f"{bundle} does not match the published schemas:\n" + "\n".join(problems[:20])
 
 
+FORGED = "forged"  # a directory of bundles a test damaged on purpose (tests/support/forgery.py)
+
+
 def bundles_under(root: Path) -> list[Path]:
-    """Drill bundles anywhere below root (not inside another bundle, not in copied projects' .venv)."""
+    """Drill bundles anywhere below root (not inside another bundle, a copied project's .venv or .git,
+    nor a ``forged`` directory)."""
     found = []
     for directory, subdirs, files in os.walk(root):
         if BUNDLE_NAME.match(os.path.basename(directory)) and "drill.json" in files:
             found.append(Path(directory))
             subdirs[:] = []
             continue
-        subdirs[:] = [name for name in subdirs if name not in {".venv", ".git", "node_modules", "__pycache__"}]
+        subdirs[:] = [name for name in subdirs
+                      if name not in {".venv", ".git", "node_modules", "__pycache__", FORGED} and not name.startswith(f"{FORGED}-")]
     return sorted(found)

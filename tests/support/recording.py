@@ -88,13 +88,17 @@ def signed(_signed_template, tmp_path) -> Path:
     return copy
 
 
-@pytest.fixture(scope="session")
-def other_signed(tmp_path_factory, keys) -> Path:
-    """Another drill's bundle, sealed with the same drill key and signed off by alice."""
+def make_other_signed(evidence_root: Path, keys: Keys) -> Path:
+    """Another drill's bundle, sealed with the drill key and signed off by alice (for the forger)."""
     from hadrill.signoff import sign
 
-    bundle = record_drill(tmp_path_factory.mktemp("other") / "evidence", drill_id="ha_drill_20261129_staging_01",
-                          signing_key=keys.key("drill"), gate_seconds=0.5)
+    bundle = record_drill(evidence_root, drill_id="ha_drill_20261129_staging_01", signing_key=keys.key("drill"),
+                          gate_seconds=0.5)
     finalize(bundle)
     sign(bundle, by=PRINCIPALS["alice"], key=keys.key("alice"), note="fine")
     return bundle
+
+
+@pytest.fixture(scope="session")
+def other_signed(tmp_path_factory, keys) -> Path:
+    return make_other_signed(tmp_path_factory.mktemp("other") / "evidence", keys)
