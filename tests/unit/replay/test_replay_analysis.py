@@ -112,6 +112,28 @@ def test_drain_finds_the_run_or_gives_up_at_the_timeout(tmp_path):
     assert not result.drained and fake.now == pytest.approx(24.0) and result.last.backlog == 95
 
 
+def test_a_drain_is_in_time_only_when_its_first_steady_sample_is(tmp_path):
+    env = analysis.envelope(1.0, 2.0, None)
+    # The watch starts late (at 26.0, the timeout was 4 s): the samples drained at 25.0 - too late.
+    late = tmp_path / "late.jsonl"
+    late.write_text("".join(json.dumps({"mono": mono, "backlog": value, "failed": 0}) + "\n"
+                            for mono, value in ((21.0, 90), (23.0, 40), (25.0, 2), (25.5, 1), (26.0, 0))))
+    fake = FakeTime(late, 26.0, {})
+    result = watch.drain(watch.SampleTail(late), resumed=20.0, env=env, steady=3, timeout=4,
+                         poll_seconds=0.5, clock=fake.clock, sleep=fake.sleep)
+    assert not result.drained and result.last.backlog == 0
+    # A run that began just in time is waited for past the deadline, while it lasts.
+    fake = FakeTime(tmp_path / "edge.jsonl", 20.0, {21.0: 90, 23.5: 2, 24.0: 1, 24.5: 0})
+    result = watch.drain(watch.SampleTail(fake.path), resumed=20.0, env=env, steady=3, timeout=3.6,
+                         poll_seconds=0.1, clock=fake.clock, sleep=fake.sleep)
+    assert result.drained and result.run[0].mono == 23.5 and fake.now >= 24.5
+    # ... but not when it breaks.
+    fake = FakeTime(tmp_path / "broken.jsonl", 20.0, {21.0: 90, 23.5: 2, 24.0: 50, 24.5: 1, 25.0: 1, 25.5: 1})
+    result = watch.drain(watch.SampleTail(fake.path), resumed=20.0, env=env, steady=3, timeout=3.6,
+                         poll_seconds=0.1, clock=fake.clock, sleep=fake.sleep)
+    assert not result.drained and fake.now < 24.5
+
+
 def test_baseline_wait_reports_unreadable_sources(tmp_path):
     path = tmp_path / "c.jsonl"
     fake = FakeTime(path, 0.0, {0.5: None, 1.0: None})

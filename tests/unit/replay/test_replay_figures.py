@@ -291,3 +291,12 @@ def test_an_empty_proof_set_is_a_warning_and_the_scenario_incomplete(tmp_path):
     assert proof.status == "warn" and summary.outcome == "incomplete"
     assert summary.reasons == ["Writes acknowledged during the outage were processed compared nothing: no write was "
                                "acknowledged during the outage: nothing proves the replay"]
+
+
+def test_a_drain_noticed_only_after_its_timeout_still_fails(tmp_path):
+    # No drain_timeout marker (the drill saw the drain late), but the samples say 1.5 s > 1 s.
+    summary = summarize(write_bundle(tmp_path / "ha_drill_20261128_t_15", backlog=BACKLOG, events=normal_events(),
+                                     config={"worker_replay_drain_timeout_seconds": 1.0}))
+    assert summary.outcome == "fail"
+    assert summary.reasons == ["the backlog drained 1.5s after the resume, after the drain timeout of 1s; slow, nothing "
+                               "lost: 100/100 writes acknowledged during the outage were processed"]

@@ -205,10 +205,15 @@ class ReplayFacts:
 
     def drain_timeout_reason(self) -> str | None:
         """A drain past its timeout fails the scenario; the reason says what followed."""
-        if self.drain_timeout is None:
-            return None
-        text = str(self.drain_timeout.data.get("reason") or "the backlog did not drain within the drain timeout")
         drain = self.drain_seconds
+        if self.drain_timeout is None:
+            # A drill that noticed the drain only after its timeout (bundles before the role checked).
+            timeout = float(setting(self.ctx, "worker_replay_drain_timeout_seconds"))
+            if drain is None or drain <= timeout:
+                return None
+            return (f"the backlog drained {drain:.1f}s after the resume, after the drain timeout of {timeout:g}s; "
+                    f"{self.proof_verdict()}")
+        text = str(self.drain_timeout.data.get("reason") or "the backlog did not drain within the drain timeout")
         overtime = self.overtime.data if self.overtime else {}
         if drain is not None:
             text += f"; it drained {drain:.1f}s after the resume, in the extra watch"

@@ -3,14 +3,16 @@
 Three bounded waits, each ending at a deadline on the monotonic clock whatever the samples say:
 
 - ``hold``: until ``since + seconds``; with a cap, earlier as soon as a sample passes the cap.
-- ``drain``: until ``steady`` consecutive samples after the resume are inside the envelope, or
-  ``resumed + timeout``.
+- ``drain``: until ``steady`` consecutive samples after the resume are inside the envelope, the
+  first of them within ``resumed + timeout``; or ``resumed + timeout`` (a run that began by then
+  is waited for while it lasts, a few samples at most).
 - ``baseline``: a hold without cap, then the baseline of the window's samples.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,17 +100,44 @@ class DrainResult:
         return self.run is not None
 
 
+def _trailing_run(points: list[BacklogPoint], after: float, env: Envelope) -> list[BacklogPoint]:
+    """The newest samples after ``after``, all inside the envelope (a run still growing)."""
+    run: list[BacklogPoint] = []
+    for point in points:
+        if point.mono < after:
+            continue
+        run = run + [point] if point.backlog is not None and env.contains(point.backlog) else []
+    return run
+
+
+def _sample_gap(points: list[BacklogPoint]) -> float:
+    gaps = [later.mono - earlier.mono for earlier, later in zip(points, points[1:]) if later.mono > earlier.mono]
+    return statistics.median(gaps) if gaps else 1.0
+
+
 def drain(
     tail: SampleTail, *, resumed: float, env: Envelope, steady: int, timeout: float,
     poll_seconds: float = 0.1, clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
 ) -> DrainResult:
+    """Drained when the first of ``steady`` consecutive samples inside the envelope was taken
+    within ``timeout`` of the resume (the drain time is measured to that sample). A run that began
+    in time is waited for past the deadline while it lasts (bounded by its remaining samples); a
+    run that began later is a drain, but not within the timeout."""
     deadline = resumed + timeout
     while True:
         points = tail.poll()
         after = analysis.window(points, resumed)
         run = analysis.drained(points, resumed, env, steady)
-        if run is not None or not _wait(deadline, poll_seconds, clock, sleep):
-            return DrainResult(run, after[-1] if after else None, analysis.peak(after))
+        if run is not None or clock() >= deadline:
+            if run is not None and run[0].mono <= deadline:
+                return DrainResult(run, after[-1] if after else None, analysis.peak(after))
+            growing = _trailing_run(points, resumed, env)
+            grace = deadline + (steady + 1) * _sample_gap(after) + 1.0
+            if run is None and growing and growing[0].mono <= deadline and clock() < grace:
+                sleep(poll_seconds)
+                continue
+            return DrainResult(None, after[-1] if after else None, analysis.peak(after))
+        _wait(deadline, poll_seconds, clock, sleep)
 
 
 def baseline(
