@@ -115,5 +115,18 @@ class ExtraVars:
             if not isinstance(data, dict):
                 raise ExtraVarsError(f"--extra-vars @{path}: expected a mapping")
             merged.update(data)
-        merged.update(self.inline)
+        # Trusted as templates too: ansible-playbook templates its own -e key={{ ... }}.
+        merged.update(_trusted(self.inline))
         return merged
+
+
+def _trusted(value: Any) -> Any:
+    from ansible.template import trust_as_template
+
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {key: _trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    return value

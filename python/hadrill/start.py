@@ -48,7 +48,8 @@ def start_drill(
     ansible_version: str = "",
     narrow: Callable[[list[str]], list[str]] | None = None,
 ) -> StartedDrill:
-    config = validate(variables, groups, host_variable, host_has)
+    # The evidence root is a path hadrill creates: the same path rule as every other (config.paths).
+    config = validate(variables, groups, host_variable, host_has, evidence_root=evidence_root)
     settings = config.settings
     scenarios = narrow(list(settings.drill_scenarios)) if narrow else list(settings.drill_scenarios)
     # Refuse before creating anything while another drill runs: this controller's, then anyone's.

@@ -229,9 +229,9 @@ def validate(
     if isinstance(settings, DrillSettings):
         problems.extend(production_guard(settings, today or datetime.now(timezone.utc).date()))
     classes = {host: facts[host].get("drill_environment_class") for host in inventory_hosts}
-    if LOCALHOST not in classes:
-        # The play runs on localhost: the play-level variables are its own.
-        classes[LOCALHOST] = play("drill_environment_class")
+    # The play runs on localhost: the play-level variables are its own (and a play or task
+    # variable that overrides the class shows here, not in the hosts' variables).
+    classes[LOCALHOST if LOCALHOST not in classes else "the play's variables"] = play("drill_environment_class")
     problems.extend(environment_class_problems(classes))
     inventory_class = play("drill_environment_class")
     problems.extend(extra_var_problems(extra_vars, inventory_class if isinstance(inventory_class, str) else None))

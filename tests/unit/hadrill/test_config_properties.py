@@ -7,13 +7,14 @@ import copy
 import functools
 import math
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hadrill.config import ConfigError
 from hadrill.config.loader import GROUPS, SCENARIO_SECTIONS, SECTIONS
+from hadrill.config.paths import SYSTEM_DIRECTORIES, SYSTEM_TREES
 from hadrill.inventory import ResolvedInventory, resolve
 
 REPO = Path(__file__).resolve().parents[3]
@@ -134,3 +135,112 @@ def test_the_cli_answers_bad_input_with_a_sentence_not_a_traceback(data, capsys)
     assert "Traceback" not in captured.out + captured.err
     if code == 3:
         assert "invalid drill configuration" in captured.err or "hadrill:" in captured.err
+
+
+# --- paths hadrill owns: one rule for every path setting ------------------------------------------
+
+
+SEGMENT = st.from_regex(r"[a-z0-9_-]{1,8}", fullmatch=True)
+# Every setting naming a directory (or link) hadrill creates, chowns, chmods, replaces or removes:
+# (where it is set, the variable). "play" is the play-level variables, else an inventory host.
+PATH_SETTINGS = [("play", "db_restore_work_root"), ("play", "drill_evidence_root"), ("api-1", "release_link")]
+DATA_DIR = "/data/pg/15/main"
+REPOSITORY = "/backup/pgbackrest"
+
+
+def join(*parts: str) -> str:
+    return "/" + "/".join(part.strip("/") for part in parts if part.strip("/"))
+
+
+@st.composite
+def system_paths(draw) -> str:
+    """A system directory, a directory above one, or anything inside an operating-system tree."""
+    kind = draw(st.sampled_from(["directory", "tree", "above"]))
+    if kind == "directory":
+        return draw(st.sampled_from(SYSTEM_DIRECTORIES + ("/home/" + draw(SEGMENT),)))
+    if kind == "tree":
+        return join(draw(st.sampled_from(SYSTEM_TREES)), *draw(st.lists(SEGMENT, max_size=3)))
+    directory = PurePosixPath(draw(st.sampled_from([item for item in SYSTEM_DIRECTORIES if item.count("/") > 1])))
+    return str(draw(st.sampled_from(list(directory.parents))))
+
+
+@st.composite
+def database_paths(draw) -> str:
+    """The primary's data directory or the repository, a directory above either, or one inside."""
+    guarded = PurePosixPath(draw(st.sampled_from([DATA_DIR, REPOSITORY])))
+    kind = draw(st.sampled_from(["same", "above", "below"]))
+    if kind == "same":
+        return str(guarded)
+    if kind == "above":
+        return str(draw(st.sampled_from([item for item in guarded.parents if str(item) != "/"])))
+    return join(str(guarded), *draw(st.lists(SEGMENT, min_size=1, max_size=3)))
+
+
+@st.composite
+def dotted_paths(draw) -> str:
+    """A path with a '..' component somewhere, whatever it resolves to."""
+    parts = draw(st.lists(SEGMENT, min_size=1, max_size=4))
+    parts.insert(draw(st.integers(0, len(parts))), "..")
+    return "/" + "/".join(parts)
+
+
+@st.composite
+def dedicated_paths(draw) -> str:
+    """A directory of its own below a shared directory, away from the database's."""
+    parent = draw(st.sampled_from(["/srv", "/var/lib", "/opt", "/tmp", "/data/drills", "/home/alice"]))
+    first = draw(SEGMENT.filter(lambda item: item not in {"postgresql", "pgsql", "lib", "log", "tmp", "run"}))
+    return join(parent, "hadrill-" + first, *draw(st.lists(SEGMENT, max_size=2)))
+
+
+def with_path(setting: tuple[str, str], path: str) -> ResolvedInventory:
+    resolved = copy.deepcopy(base())
+    resolved.hosts["pg-primary"]["db_data_dir"] = DATA_DIR
+    resolved.variables["db_restore_pgbackrest_repo_path"] = REPOSITORY
+    where, name = setting
+    (resolved.variables if where == "play" else resolved.hosts[where])[name] = path
+    return resolved
+
+
+def refusal(setting: tuple[str, str], path: str) -> str:
+    where, name = setting
+    prefix = f"{name}: " if where == "play" else f"host {where} (group api): {name}: "
+    try:
+        with_path(setting, path).validate()
+    except ConfigError as exc:
+        found = [line for line in exc.problems if line.startswith(prefix)]
+        assert found, f"{name}={path!r} refused, but not by name: {exc.problems}"
+        return found[0]
+    raise AssertionError(f"{name}={path!r} was accepted")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(setting=st.sampled_from(PATH_SETTINGS), path=system_paths())
+def test_no_system_path_validates_for_any_path_setting(setting, path):
+    assert "dedicated directory" in refusal(setting, path)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(setting=st.sampled_from(PATH_SETTINGS), path=database_paths())
+def test_no_path_at_above_or_below_the_data_directory_or_the_repository_validates(setting, path):
+    line = refusal(setting, path)
+    assert "apart from the database's directories" in line
+    assert f"db_data_dir of pg-primary {DATA_DIR!r}" in line or f"db_restore_pgbackrest_repo_path {REPOSITORY!r}" in line
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(setting=st.sampled_from(PATH_SETTINGS), path=dotted_paths())
+def test_no_path_with_dot_dot_validates(setting, path):
+    assert "expected a path without '..' components" in refusal(setting, path)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(setting=st.sampled_from(PATH_SETTINGS), path=dedicated_paths())
+def test_a_dedicated_directory_validates_for_every_path_setting(setting, path):
+    config = with_path(setting, path).validate()
+    where, name = setting
+    if name == "db_restore_work_root":
+        assert config.scenarios["restore"].db_restore_work_root == path
+    elif name == "drill_evidence_root":
+        assert config.settings.drill_evidence_root == path
+    else:
+        assert config.hosts["api"][where].release_link == path

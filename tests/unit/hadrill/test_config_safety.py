@@ -357,3 +357,13 @@ def test_a_variable_that_cannot_be_templated_is_named_not_reported_missing(inven
     assert "host api-2 (group api): api_base_url: cannot be templated: hostvars['api-9'] is undefined" in problems
     assert "drill_owner: cannot be templated: 'owner' is undefined" in problems
     assert not any("required but not set" in line for line in problems), problems
+
+
+def test_a_play_or_task_variable_cannot_lower_the_class_of_an_inventory_that_lists_localhost(inventory):
+    inventory.groups["controller"] = ["localhost"]
+    for host in inventory.hosts:
+        inventory.hosts[host]["drill_environment_class"] = "production"
+    inventory.hosts["localhost"] = {"drill_environment_class": "production"}
+    inventory.variables["drill_environment_class"] = "staging"  # what the play sees, e.g. a task's vars
+    line = one(inventory.problems(), "drill_environment_class: expected the same")
+    assert line.endswith("got 'production' on api-1, api-2, db-1, lb-1, localhost, worker-1; 'staging' on the play's variables")

@@ -81,3 +81,12 @@ def test_host_templates_in_an_extra_vars_file_are_rendered_per_host_of_their_gro
     status = resolved.hosts["api-1"]["platform_status_command"]
     assert "supervisorctl -c" in status and "{{" not in status
     assert "platform_status_command" not in resolved.hosts["pg-primary"]
+
+
+def test_inline_values_are_templated_as_ansible_playbook_templates_its_own_extra_vars():
+    """-e key={{ ... }} is a template for ansible-playbook; validation must see what the drill will."""
+    repo = Path(__file__).resolve().parents[3]
+    resolved = resolve(repo / "inventories/local", ExtraVars.parse(
+        ["drill_owner={{ sandbox_app_user }}-oncall", '{"drill_observers": ["{{ drill_environment }}-lead"]}']))
+    assert resolved.variables["drill_owner"] == "memstore-oncall"
+    assert resolved.variables["drill_observers"] == ["local-lead"]
