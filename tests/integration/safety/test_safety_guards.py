@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 
 from hadrill.events import read_lines
 from tests.support.drill import BIN, REPO, drill_env, hadrill
@@ -19,16 +22,39 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def production_inventory(tmp_path, sandbox) -> Path:
-    """The sandbox inventory, marked production."""
+    """The sandbox inventory, marked production. A production inventory names its environment
+    itself (never an extra var): an alternative sandbox's drill_environment moves into it."""
     copy = tmp_path / "inventory"
     shutil.copytree(REPO / "inventories" / "local", copy)
     drill = copy / "group_vars" / "all" / "drill.yml"
-    drill.write_text(drill.read_text().replace("drill_environment_class: sandbox", "drill_environment_class: production"))
+    text = drill.read_text().replace("drill_environment_class: sandbox", "drill_environment_class: production")
+    overlay = overlay_vars(sandbox)
+    if "drill_environment" in overlay:
+        text = text.replace("drill_environment: local", f"drill_environment: {overlay['drill_environment']}")
+    drill.write_text(text)
     return copy
 
 
+def overlay_vars(sandbox) -> dict:
+    args = sandbox.inventory_args[2:]
+    return yaml.safe_load(Path(args[1][1:]).read_text()) if args else {}
+
+
 def overlay_args(sandbox) -> list[str]:
-    return sandbox.inventory_args[2:]
+    """The alternative sandbox's vars, but its drill_environment (in the production inventory)."""
+    values = {name: value for name, value in overlay_vars(sandbox).items() if name != "drill_environment"}
+    if not values:
+        return []
+    path = Path(tempfile.gettempdir()) / f"hadrill-{sandbox.root.name}-production-overlay.yml"
+    path.write_text(yaml.safe_dump(values))
+    return ["-e", f"@{path}"]
+
+
+def todays_id(sandbox, sequence: int, days: int = 0, environment: str | None = None) -> str:
+    """A production drill id must be of today (UTC) and of the inventory's environment."""
+    environment = environment or overlay_vars(sandbox).get("drill_environment", "local")
+    day = datetime.now(timezone.utc) + timedelta(days=days)
+    return f"ha_drill_{day:%Y%m%d}_{environment}_{sequence:02d}"
 
 
 def test_production_refuses_fault_scenarios_without_opt_in(production_inventory, sandbox, tmp_path):
@@ -39,16 +65,24 @@ def test_production_refuses_fault_scenarios_without_opt_in(production_inventory,
         assert "drill_allow_production: this inventory is production" in refused.stderr
         assert "--allow-production --drill-id ID --confirm-id ID" in refused.stderr
     unconfirmed = hadrill("run", "-i", str(production_inventory), *overlay_args(sandbox), "--scenario", "rollback",
-                          "--allow-production", "--drill-id", "ha_drill_20261128_local_91", env=env)
+                          "--allow-production", "--drill-id", todays_id(sandbox, 91), env=env)
     assert unconfirmed.returncode == 3 and "drill_confirm_id" in unconfirmed.stderr
     mistyped = hadrill("run", "-i", str(production_inventory), *overlay_args(sandbox), "--scenario", "rollback",
-                       "--allow-production", "--drill-id", "ha_drill_20261128_local_91",
-                       "--confirm-id", "ha_drill_20261128_local_19", env=env)
+                       "--allow-production", "--drill-id", todays_id(sandbox, 91),
+                       "--confirm-id", todays_id(sandbox, 19), env=env)
     assert mistyped.returncode == 3 and "drill_confirm_id" in mistyped.stderr
+    stale = hadrill("run", "-i", str(production_inventory), *overlay_args(sandbox), "--scenario", "rollback",
+                    "--allow-production", "--drill-id", todays_id(sandbox, 91, days=-1),
+                    "--confirm-id", todays_id(sandbox, 91, days=-1), env=env)
+    assert stale.returncode == 3 and "drill_id: expected today's date" in stale.stderr
+    other = todays_id(sandbox, 91, environment="another-env")
+    foreign = hadrill("run", "-i", str(production_inventory), *overlay_args(sandbox), "--scenario", "rollback",
+                      "--allow-production", "--drill-id", other, "--confirm-id", other, env=env)
+    assert foreign.returncode == 3 and "drill_id: expected the environment part" in foreign.stderr
     assert not list(tmp_path.glob("ha_drill_*")), "a refused drill must not create a bundle"
     confirmed = hadrill("validate", "-i", str(production_inventory), *overlay_args(sandbox), "--scenario", "rollback",
-                        "-e", "drill_allow_production=true", "-e", "drill_id=ha_drill_20261128_local_91",
-                        "-e", "drill_confirm_id=ha_drill_20261128_local_91", env=env)
+                        "-e", "drill_allow_production=true", "-e", f"drill_id={todays_id(sandbox, 91)}",
+                        "-e", f"drill_confirm_id={todays_id(sandbox, 91)}", env=env)
     assert confirmed.returncode == 0, confirmed.stderr
 
 
