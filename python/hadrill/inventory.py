@@ -30,12 +30,12 @@ class ResolvedInventory:
     # The names given as extra vars (some belong to the inventory and are refused from there).
     extra_vars: frozenset[str] = field(default_factory=frozenset)
 
-    def validate(self, *, today: date | None = None) -> DrillConfig:
+    def validate(self, *, today: date | None = None, evidence_root: Path | None = None) -> DrillConfig:
         return validate(
             self.variables, self.groups,
             lambda host, name: self.hosts[host][name],
             lambda host, name: name in self.hosts[host],
-            extra_vars=self.extra_vars, today=today,
+            extra_vars=self.extra_vars, today=today, evidence_root=evidence_root,
         )
 
 
@@ -165,6 +165,8 @@ def load_config(
     extra_vars: ExtraVars | Mapping[str, Any],
     *,
     vault_password_file: Path | None = None,
+    evidence_root: Path | None = None,
 ) -> DrillConfig:
-    """Validate the drill configuration an inventory (plus extra vars) would produce."""
-    return resolve(inventory, extra_vars, vault_password_file=vault_password_file).validate()
+    """Validate the drill configuration an inventory (plus extra vars) would produce; with
+    ``evidence_root``, also where its bundle would be written."""
+    return resolve(inventory, extra_vars, vault_password_file=vault_password_file).validate(evidence_root=evidence_root)

@@ -118,3 +118,8 @@ def test_a_yaml_error_in_an_extra_vars_file_names_it(tmp_path):
         from ansible.parsing.dataloader import DataLoader
 
         ExtraVars.parse([f"@{overlay}"]).load(DataLoader())
+
+
+def test_the_evidence_root_a_run_would_use_is_checked_before_it_starts():
+    problems = refused(REPO / "inventories" / "local", {}, evidence_root=Path("/var/lib"))
+    assert any(line.startswith("drill_evidence_root: the evidence root") and "/var/lib" in line for line in problems)
