@@ -340,6 +340,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.reseal:
         raise Refused(f"{root}: already sealed; a sealed bundle is never re-rendered or re-sealed (`hadrill verify` "
                       "re-derives it and names any difference)")
+    files = manifest.verify(root)
+    if not files.ok:
+        problems = files.problems()
+        print(f"hadrill: {root} does not match its manifest ({problems[0]}"
+              + (f" and {len(problems) - 1} more" if len(problems) > 1 else "") + "); run `hadrill verify`",
+              file=sys.stderr)
+        return EXIT_FAIL
     try:
         summary = Summary.model_validate_json(layout.read_bytes(root, "summary.json"))
     except (OSError, ValueError) as exc:

@@ -215,7 +215,7 @@ def _seal_markers(root: Path) -> dict[int, dict[str, Any]]:
     return found
 
 
-def _signatures(root: Path, result: Result, allowed_signers: Path | None) -> None:
+def _signatures(root: Path, result: Result, allowed_signers: Path | None, require_signed_seal: bool) -> None:
     recorded = statements.load(root)
     result.problems += recorded.problems
     drill_id = result.drill_id
@@ -291,7 +291,7 @@ def _signatures(root: Path, result: Result, allowed_signers: Path | None) -> Non
             result.notes.append(f"re-sealed: seal {last.number} by {statement.sealed_by}"
                                 + (f" ({statement.reason})" if statement.reason else "")
                                 + f"; earlier seals: {', '.join(str(item.number) for item in seals[:-1])}")
-        if result.sealed_by is None and allowed_signers is not None:
+        if result.sealed_by is None and allowed_signers is not None and require_signed_seal:
             result.problems.append("unsigned: the seal has no signature, so there is nothing to check against the "
                                    "allowed signers")
     seen: dict[str, str] = {}
@@ -310,8 +310,10 @@ def _signatures(root: Path, result: Result, allowed_signers: Path | None) -> Non
             result.signed_off.append(line.checked)
 
 
-def verify(root: Path, *, allowed_signers: Path | None = None, rederive_figures: bool = True) -> Result:
-    """Everything above. Raises NewerSchema for a bundle a newer hadrill wrote."""
+def verify(root: Path, *, allowed_signers: Path | None = None, rederive_figures: bool = True,
+           require_signed_seal: bool = True) -> Result:
+    """Everything above. Raises NewerSchema for a bundle a newer hadrill wrote. ``require_signed_seal``
+    False: with allowed signers, an unsigned seal is not a problem (a sign-off of an unsigned bundle)."""
     check_versions(root)
     result = Result(root)
     checked = manifest.verify(root)
@@ -328,5 +330,5 @@ def verify(root: Path, *, allowed_signers: Path | None = None, rederive_figures:
         result.notes.append(f"{len(modes)} entr(ies) readable by others (the bundle's rule: directories "
                             f"{layout.DIR_MODE:o}, files {layout.FILE_MODE:o}), e.g. {modes[0]}")
     if checked.manifest_present:
-        _signatures(root, result, allowed_signers)
+        _signatures(root, result, allowed_signers, require_signed_seal)
     return result

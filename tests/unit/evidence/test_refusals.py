@@ -150,3 +150,21 @@ def test_a_bundle_of_a_newer_schema_is_refused_and_never_rewritten(unsigned, key
     assert "schema_version" in one_line(capsys.readouterr().err)
     before.pop("MANIFEST.sha256")
     assert snapshot(unsigned) == before  # never rewritten down to this hadrill's version
+
+
+def test_report_does_not_print_a_bundle_that_does_not_match_its_manifest(unsigned, capsys):
+    report = unsigned / "report.md"
+    report.write_text(report.read_text() + "\nEverything passed, trust me.\n")
+    assert main(["report", str(unsigned)]) == EXIT_FAIL
+    assert "does not match its manifest (changed: report.md)" in one_line(capsys.readouterr().err)
+
+
+def test_an_unsigned_bundle_can_be_signed_off_by_an_allowed_signer(unsigned, keys, capsys):
+    assert main(["signoff", str(unsigned), "--by", PRINCIPALS["alice"], "--key", str(keys.key("alice")),
+                 "--allowed-signers", str(keys.allowed_signers)]) == EXIT_PASS
+    capsys.readouterr()
+    # ... and verify with the allowed signers still says plainly that the seal itself is unsigned.
+    assert main(["verify", str(unsigned), "--allowed-signers", str(keys.allowed_signers)]) == EXIT_FAIL
+    captured = capsys.readouterr()
+    assert "sign-off 1 (signatures/signoff-01.json): verified: alice@example.com" in captured.out
+    assert "  - unsigned: the seal has no signature" in captured.err
