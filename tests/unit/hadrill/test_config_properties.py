@@ -193,7 +193,11 @@ def dedicated_paths(draw) -> str:
 
 
 def with_path(setting: tuple[str, str], path: str) -> ResolvedInventory:
-    resolved = copy.deepcopy(base())
+    # Validation reads its input only: copies of the two levels a path setting changes are enough.
+    original = base()
+    resolved = ResolvedInventory(variables=dict(original.variables), groups=original.groups,
+                                 hosts={host: dict(values) for host, values in original.hosts.items()},
+                                 extra_vars=original.extra_vars)
     resolved.hosts["pg-primary"]["db_data_dir"] = DATA_DIR
     resolved.variables["db_restore_pgbackrest_repo_path"] = REPOSITORY
     where, name = setting
