@@ -63,7 +63,9 @@ def _pairs(mapping: dict[str, Any], empty: str) -> str:
     return ", ".join(f"`{key}={value}`" for key, value in mapping.items()) if mapping else empty
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+# Inline Markdown that typed text could start (emphasis, code, links, HTML, tables); the text is one
+# line inside a list item, so block syntax (#, +, 1.) cannot start there.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
 def _text(value: Any) -> str:

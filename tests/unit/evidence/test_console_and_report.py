@@ -71,3 +71,15 @@ def test_each_failure_reason_is_printed_once(unsigned):
     print_summary(summary, unsigned, out=out)
     for reason in reasons:
         assert out.getvalue().count(reason) == 1, out.getvalue()
+
+
+def test_sign_off_text_is_shown_as_text_not_markdown(signed, keys):
+    from hadrill.report import render_report
+    from hadrill.signoff import sign
+    from tests.support.keys import PRINCIPALS
+
+    statement, _ = sign(signed, by=PRINCIPALS["alice"], key=keys.key("alice"), role="sre_lead",
+                        note="**all** good, see [runbook](http://evil.example) <img src=x> | done")
+    report = render_report(Summary.model_validate_json((signed / "summary.json").read_text()), [statement])
+    assert ("   - `alice@example.com` (sre\\_lead), " in report
+            and r"\*\*all\*\* good, see \[runbook\](http://evil.example) \<img src=x\> \| done" in report)
