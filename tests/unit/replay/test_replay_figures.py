@@ -235,6 +235,8 @@ def test_the_real_outage_from_the_stop_command_to_the_first_processing_is_report
         ("Worker stop requested", ts(3.0)), ("Processing stopped (measured)", ts(3.0)),
         ("Worker paused (platform reports it stopped)", ts(6.0)), ("Worker resumed (start requested)", ts(13.0)),
         ("Processing resumed (measured)", ts(15.5))]
+    svg = (tmp_path / "ha_drill_20261128_t_10" / "plots" / "replay.svg").read_text()
+    assert all(label in svg for label in ("stop requested", "processing stopped", "processing resumed"))
     assert summary.details["outage"]["method"] == "backlog"
     assert summary.details["proof_window"] == {"from_mono": 3.0, "to_mono": 15.5,
                                                "end": "first processing after the resume", "to": ts(15.5)}

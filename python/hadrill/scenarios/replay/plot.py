@@ -18,9 +18,16 @@ def chart(facts: "ReplayFacts") -> Chart:
     backlog = [(point.mono - origin, point.backlog) for point in facts.points if point.backlog is not None]
     failed = [(point.mono - origin, point.failed) for point in facts.points if point.failed is not None]
     markers = []
-    for label, marker in (("paused", facts.paused), ("cap reached", facts.cap), ("resumed", facts.resumed)):
+    stop = facts.stop_requested if facts.stop_requested is not facts.paused else None
+    for label, marker in (("stop requested", stop), ("paused", facts.paused), ("cap reached", facts.cap),
+                          ("resumed", facts.resumed)):
         if marker is not None:
             markers.append(MarkerLine(label, marker.mono - origin))
+    if facts.outage is not None:
+        # Where the samples place the real outage: no processing from ... to ...
+        markers.append(MarkerLine("processing stopped", facts.outage.stopped_at - origin))
+        if facts.outage.resumed_at is not None:
+            markers.append(MarkerLine("processing resumed", facts.outage.resumed_at - origin))
     if facts.run:
         # Where the figures place the drain (first of the steady samples), not when the role noticed.
         markers.append(MarkerLine("drained", facts.run[0].mono - origin))
