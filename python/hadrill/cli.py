@@ -75,13 +75,12 @@ def _existing_file(option: str, value: str | None) -> Path | None:
 
 def _check_signing_key(settings: Any) -> None:
     """A configured drill key that cannot sign is refused before anything runs."""
-    from hadrill.signing import Key, SigningError
+    from hadrill.signing import SigningError, check_drill_key
 
-    if settings.drill_signing_key:
-        try:
-            Key(Path(settings.drill_signing_key).expanduser()).check_usable()
-        except SigningError as exc:
-            raise Refused(f"drill_signing_key: {exc}. Nothing was run.") from None
+    try:
+        check_drill_key(settings.drill_signing_key)
+    except SigningError as exc:
+        raise Refused(f"{exc}. Nothing was run.") from None
 
 
 def seal_line(summary: Any) -> str:

@@ -126,6 +126,15 @@ def check(data: bytes, signature: bytes, principal: str, allowed_signers: Path |
         return Checked("unknown", principal, fingerprint, "the key is not in the allowed signers")
 
 
+def check_drill_key(configured: str | None) -> None:
+    """Raise SigningError (naming drill_signing_key) when a configured drill key cannot sign."""
+    if configured:
+        try:
+            Key(Path(configured).expanduser()).check_usable()
+        except SigningError as exc:
+            raise SigningError(f"drill_signing_key: {exc}") from None
+
+
 def allowed_signers_line(principal: str, key: Key) -> str:
     """The allowed-signers line for a key (what to hand to auditors)."""
     public = key.path if key.path.suffix == ".pub" else key.path.with_name(key.path.name + ".pub")

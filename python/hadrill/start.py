@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import hadrill
-from hadrill import clock, drill_id as ids, lock, runtime, target_lock
-from hadrill.config import DrillConfig, validate
+from hadrill import clock, drill_id as ids, lock, runtime, signing, target_lock
+from hadrill.config import ConfigError, DrillConfig, validate
 from hadrill.layout import Bundle
 from hadrill.redact import Redactor
 
@@ -51,6 +51,10 @@ def start_drill(
     # The evidence root is a path hadrill creates: the same path rule as every other (config.paths).
     config = validate(variables, groups, host_variable, host_has, evidence_root=evidence_root)
     settings = config.settings
+    try:  # a drill key that cannot sign is refused before anything runs, however the drill starts
+        signing.check_drill_key(settings.drill_signing_key)
+    except signing.SigningError as exc:
+        raise ConfigError([str(exc)]) from None
     scenarios = narrow(list(settings.drill_scenarios)) if narrow else list(settings.drill_scenarios)
     # Refuse before creating anything while another drill runs: this controller's, then anyone's.
     lock.check_available(evidence_root, settings.drill_environment)

@@ -153,3 +153,22 @@ def test_signing_needs_a_sealed_bundle(tmp_path, keys):
     bundle = record_drill(tmp_path / "evidence")
     with pytest.raises(SignoffRefused, match="not sealed"):
         sign(bundle, by=PRINCIPALS["alice"], key=keys.key("alice"))
+
+
+def test_a_drill_key_that_cannot_sign_is_refused_before_anything_starts(inventory, tmp_path):
+    """However the drill starts (hadrill run, ansible-playbook, AWX), drill_start refuses it first."""
+    from hadrill.config import ConfigError
+    from hadrill.start import start_drill
+    from tests.support.inventory import host_lookups
+
+    not_a_key = tmp_path / "drill-key"
+    not_a_key.write_text("not a key\n")
+    evidence_root = tmp_path / "evidence"
+    for value in (str(tmp_path / "missing-key"), str(not_a_key)):
+        inventory.variables["drill_signing_key"] = value
+        with pytest.raises(ConfigError, match=r"drill_signing_key: signing key .*(no such file|not an SSH key)"):
+            start_drill(variables=inventory.variables, groups=inventory.groups,
+                        host_variable=host_lookups(inventory.variables, inventory.hosts)[0],
+                        host_has=host_lookups(inventory.variables, inventory.hosts)[1],
+                        evidence_root=evidence_root, secrets=set(), controller_pid=1)
+    assert not evidence_root.exists() or not any(evidence_root.iterdir())
