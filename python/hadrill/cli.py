@@ -541,6 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from hadrill.jsonl import MalformedLine
+    from hadrill.signing import SigningError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -554,6 +555,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_COULD_NOT_RUN
     except MalformedLine as exc:  # a JSON-lines file no hadrill writer produced
         print(f"hadrill: {exc}; nothing was changed", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+    except SigningError as exc:  # ssh-keygen missing, a key that cannot sign
+        print(f"hadrill: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
     except KeyboardInterrupt:
         print("hadrill: interrupted", file=sys.stderr)
