@@ -176,13 +176,18 @@ def leftovers(sandbox, facts: dict[str, Any], run: DrillRun) -> list[str]:
     work_dir = Path(facts["work_root"]) / run.bundle.name
     if work_dir.exists():
         found.append(f"{work_dir} still exists")
+    # Only this drill's: its instance is named by its drill id, its processes carry it in their
+    # environment, its API port is this sandbox's. Another environment's drill is not ours to judge.
+    instance_name = f"hadrill_verify_{run.bundle.name}"
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                environ = (entry / "environ").read_bytes()
             except OSError:
                 continue
-            if "hadrill_verify" in cmdline or str(work_dir) in cmdline or f":{facts['api_port']}" in cmdline:
+            if (instance_name in cmdline or str(work_dir) in cmdline or f":{facts['api_port']}" in cmdline
+                    or f"HADRILL_DRILL_ID={run.bundle.name}".encode() in environ.split(b"\0")):
                 found.append(f"process {entry.name} still runs: {cmdline[:120]}")
     with psycopg.connect(dsn(sandbox), autocommit=True) as conn:
         if conn.execute("select to_regclass(%s)", (facts["canary_table"],)).fetchone()[0] is not None:
@@ -191,9 +196,8 @@ def leftovers(sandbox, facts: dict[str, Any], run: DrillRun) -> list[str]:
     for line in read_lines(run.bundle / "journal.jsonl"):
         journal[line["id"]] = line["op"]
     found += [f"journal entry {key} still open" for key, op in journal.items() if op != "close"]
-    # Only this drill's: other drills on the machine (an interrupted one, another sandbox) are not ours.
-    drill_started = (run.bundle / "drill.json").stat().st_mtime
-    ours = [path for path in Path(tempfile.gettempdir()).glob("hadrill-restore-*") if path.stat().st_mtime >= drill_started]
+    # Only this drill's (named by its drill id): other drills on the machine are not ours.
+    ours = list(Path(tempfile.gettempdir()).glob(f"hadrill-restore-{run.bundle.name}-*"))
     if ours:
         found.append(f"process log directories left in {tempfile.gettempdir()}: {[path.name for path in ours]}")
     return found

@@ -17,8 +17,12 @@ table behind, and its bundle must hold no secret.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
+import time
+import urllib.request
 
 import pytest
 
@@ -83,12 +87,34 @@ def assert_measured_against_ground_truth(run, observer, facts, target: str) -> N
 
     checks = {item["name"]: item for item in scenario["checks"]}
     for name in ("schema_version", "tenant_sample_default", "tenant_sample_acme", "tenant_sample_globex",
-                 "smoke_health", "smoke_write", "smoke_read-back", "verification_instance_removed",
-                 "canary_table_dropped"):
-        assert checks[name]["passed"], checks[name]
-    assert checks["tenant_sample_acme"]["observed"]["memories"][0]["rows"] >= 3
+                 "verification_api_serving", "smoke_health", "smoke_write", "smoke_read-back",
+                 "verification_process_api_stopped", "verification_process_worker_stopped",
+                 "verification_instance_removed", "canary_table_dropped"):
+        assert checks[name]["passed"] and not checks[name]["compared_nothing"], checks[name]
+    # The sandbox is seeded (thousands of memories per tenant): the sample compares real data.
+    for tenant in ("default", "acme", "globex"):
+        assert checks[f"tenant_sample_{tenant}"]["observed"]["memories"][0]["rows"] >= 2000
+    # What listened on the API port was the API this drill started, and teardown stopped both processes.
+    started = {item["data"]["process"]: item["data"]["pid"] for item in run.events()
+               if item.get("event") == "marker" and item["name"] == "verification_process_started"}
+    assert checks["verification_api_serving"]["observed"]["listener_pid"] == started["api"]
+    assert {checks[f"verification_process_{name}_stopped"]["observed"] for name in ("api", "worker")} == {"terminated"}
     execution = "\n".join(scenario["execution"])
     assert "Smoke endpoints passed: `/health`, `/v1/memory/write`, `/v1/memory/recall_text`" in execution
+    rpo_basis = scenario["details"]["rpo"]
+    if target == "time":
+        # The RPO of a time target is its offset before the incident, by construction; the gap is measured beside it.
+        target_at = as_utc(run.marker("restore_target")["data"]["target_time"])
+        assert rpo_basis["target_offset_seconds"] == pytest.approx((incident_at - target_at).total_seconds(), abs=1e-3)
+        assert rpo_basis["measured_canary_gap_seconds"] == reported
+        assert f"RPO by construction: the time target lies {rpo_basis['target_offset_seconds']:g} s before the incident" \
+            in execution
+    else:
+        # A latest restore shows what was lost: the acknowledged rows after the newest restored one.
+        lost = [row for seq, row in observer.rows.items() if restored.seq < seq and row.written_at <= incident_at]
+        assert rpo_basis["lost_rows"] == run.figure("canary_lost")["value"]
+        assert abs(rpo_basis["lost_rows"] - len(lost)) <= 1  # a row written just before the incident, acknowledged after
+        assert "Lost at the incident (latest archived WAL):" in execution
 
 
 def assert_clean(sandbox, facts, run) -> None:
@@ -110,9 +136,23 @@ def dump_primary(sandbox, facts) -> str:
     return "\n".join(line for line in proc.stdout.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
 
 
+def processes_with_an_environment_value_in_their_command(facts, tmp_path) -> str:
+    """Extra vars: the inventory's verification processes, each given an environment variable whose
+    value (`memstore`) is a word of its command line. Ansible masks every occurrence of it in the
+    module's result (the environment is no_log), the recorded command line included (issue 18)."""
+    processes = [{**item, "environment": {**item["environment"], "HADRILL_IT_APP": "memstore"}}
+                 for item in facts["api_processes"]]
+    assert all("memstore" in item["command"] for item in processes)
+    path = tmp_path / "processes.json"
+    path.write_text(json.dumps({"db_restore_api_processes": processes}))
+    path.chmod(0o600)
+    return f"@{path}"
+
+
 def test_pgbackrest_time_target_leaves_the_primary_unchanged(sandbox, restore_facts, tenant_data, fresh_backups, tmp_path):
     before = dump_primary(sandbox, restore_facts)
-    run, observer = observe_and_run(sandbox, restore_facts, tmp_path, SHORT_WARMUP)
+    masked = processes_with_an_environment_value_in_their_command(restore_facts, tmp_path)
+    run, observer = observe_and_run(sandbox, restore_facts, tmp_path, SHORT_WARMUP, masked)
     try:
         assert_measured_against_ground_truth(run, observer, restore_facts, "time")
         assert run.marker("restore_started")["data"]["method"] == "pgbackrest"
@@ -165,7 +205,9 @@ def test_a_target_before_the_oldest_backup_fails_with_the_reason(sandbox, restor
 
 
 def test_a_wrong_expected_schema_version_fails_after_a_real_restore(sandbox, restore_facts, fresh_backups, tmp_path):
-    run = run_drill(sandbox, tmp_path, "db_restore_expected_schema_version=999", "db_restore_canary_warmup_seconds=2")
+    # A tenant with no data at all: its sample compares 0 rows on both sides, which proves nothing.
+    run = run_drill(sandbox, tmp_path, "db_restore_expected_schema_version=999", "db_restore_canary_warmup_seconds=2",
+                    '{"db_restore_sample_tenants": ["default", "acme", "globex", "hadrill-it-nobody"]}')
     try:
         assert run.returncode == 1, run.output[-3000:]
         scenario = run.scenario
@@ -176,5 +218,67 @@ def test_a_wrong_expected_schema_version_fails_after_a_real_restore(sandbox, res
         assert "smoke_started" not in names
         checks = {item["name"]: item for item in scenario["checks"]}
         assert checks["verification_instance_removed"]["passed"]
+        assert checks["tenant_sample_default"]["passed"] and not checks["tenant_sample_default"]["compared_nothing"]
+        empty = checks["tenant_sample_hadrill-it-nobody"]
+        assert empty["passed"] and empty["compared_nothing"], empty  # recorded as warn
+        assert "covered 0 rows on the primary and on the copy" in empty["compared_nothing"]
     finally:
         assert_clean(sandbox, restore_facts, run)
+
+
+def test_an_instance_that_cannot_start_fails_with_the_servers_fatal_line(sandbox, restore_facts, fresh_backups, tmp_path):
+    # A real restore, then a setting PostgreSQL refuses: the server logs why and exits.
+    run = run_drill(sandbox, tmp_path, "db_restore_canary_warmup_seconds=2",
+                    '{"db_restore_instance_settings": {"shared_buffers": "32MB", "max_connections": "plenty"}}')
+    try:
+        assert run.returncode == 1, run.output[-3000:]
+        scenario = run.scenario
+        assert scenario["outcome"] == "fail"
+        server_log = (run.bundle / "logs" / "restore-postgres.log").read_text()
+        assert 'invalid value for parameter "max_connections": "plenty"' in server_log
+        fatal = [line for line in server_log.splitlines() if "FATAL:" in line][-1]
+        cause = fatal[fatal.index("FATAL:"):]
+        assert cause.startswith("FATAL:  configuration file") and "contains errors" in cause
+        # The reason quotes the server's own FATAL line, not the first line of its log.
+        assert any(cause in reason for reason in scenario["reasons"]), scenario["reasons"]
+        assert "restore_finished" in {item["name"] for item in run.events() if item.get("event") == "marker"}
+    finally:
+        assert_clean(sandbox, restore_facts, run)
+
+
+def test_a_leaked_listener_on_the_api_port_fails_the_restore(sandbox, restore_facts, tenant_data, tmp_path):
+    """A verification API left running by an earlier drill (here: the real API, serving the primary)
+    holds the port. Before the fix, the new API could not bind, the smoke test hit the leaked one,
+    and the restore passed. Now the port is refused before anything is changed."""
+    facts = restore_facts
+    release = facts["current_release_dir"]
+    env = {**facts["app_environment"], "PYTHONPATH": release, "PATH": "/usr/bin:/bin"}
+    leak = subprocess.Popen([f"{facts['sandbox_venv']}/bin/python", "-m", "memstore", "api", "--listen",
+                             f"127.0.0.1:{facts['api_port']}"], cwd=release, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = None
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{facts['api_port']}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert leak.poll() is None and time.monotonic() < deadline, "the leaked API never answered"
+            time.sleep(0.2)
+        run = run_drill(sandbox, tmp_path, "db_restore_canary_warmup_seconds=2")
+        assert run.returncode == 1, run.output[-3000:]
+        scenario = run.scenario
+        assert scenario["outcome"] == "fail", scenario
+        assert any(f"port {facts['api_port']} is already in use by pid {leak.pid}" in reason
+                   for reason in scenario["reasons"]), scenario["reasons"]
+        markers = {item["name"] for item in run.events() if item.get("event") == "marker"}
+        assert not markers & {"canary_table_created", "canary_started", "restore_started", "smoke_passed"}, markers
+        assert leak.poll() is None, "the drill stopped a process it did not start"
+    finally:
+        os.killpg(leak.pid, signal.SIGKILL)
+        leak.wait(timeout=30)
+        if run is not None:
+            assert_clean(sandbox, restore_facts, run)
