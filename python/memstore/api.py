@@ -219,15 +219,22 @@ class Handler(BaseHTTPRequestHandler):
             return None, _json(403, {"error": "API key does not grant access to this tenant"})
         return data, None
 
-    def _write(self, app: App, raw: bytes) -> Response:
-        data, denied = self._authorize(app, raw)
+    def _parsed(self, app: App, raw: bytes, parse: Callable[[dict[str, Any]], Any], form: bool = False
+                ) -> tuple[Any, Response | None]:
+        """The authorized request parsed by ``parse``, or the answer refusing it (text for a form)."""
+        data, denied = self._authorize(app, raw, form=form)
         if denied:
-            return denied
+            return None, denied
         assert data is not None
         try:
-            req = payloads.parse_write(data)
+            return parse(data), None
         except payloads.BadRequest as exc:
-            return _json(400, {"error": str(exc)})
+            return None, (400, f"{exc}\n", TEXT_TYPE) if form else _json(400, {"error": str(exc)})
+
+    def _write(self, app: App, raw: bytes) -> Response:
+        req, refused = self._parsed(app, raw, payloads.parse_write)
+        if refused:
+            return refused
 
         def run(conn: psycopg.Connection) -> Response:
             memory_id = store.write_memory(conn, req.tenant, req.scope, req.text)
@@ -238,14 +245,9 @@ class Handler(BaseHTTPRequestHandler):
     def _note(self, app: App, raw: bytes) -> Response:
         if (self.headers.get("Content-Type") or "").split(";")[0].strip().lower() != FORM_TYPE:
             return 415, f"expected {FORM_TYPE}\n", TEXT_TYPE
-        data, denied = self._authorize(app, raw, form=True)
-        if denied:
-            return denied
-        assert data is not None
-        try:
-            req = payloads.parse_write(data)
-        except payloads.BadRequest as exc:
-            return 400, f"{exc}\n", TEXT_TYPE
+        req, refused = self._parsed(app, raw, payloads.parse_write, form=True)
+        if refused:
+            return refused
 
         def run(conn: psycopg.Connection) -> Response:
             store.write_memory(conn, req.tenant, req.scope, req.text)
@@ -254,14 +256,9 @@ class Handler(BaseHTTPRequestHandler):
         return _db_call(run, app)
 
     def _forget(self, app: App, raw: bytes) -> Response:
-        data, denied = self._authorize(app, raw)
-        if denied:
-            return denied
-        assert data is not None
-        try:
-            req = payloads.parse_forget(data)
-        except payloads.BadRequest as exc:
-            return _json(400, {"error": str(exc)})
+        req, refused = self._parsed(app, raw, payloads.parse_forget)
+        if refused:
+            return refused
 
         def run(conn: psycopg.Connection) -> Response:
             deleted = store.forget_scope(conn, req.tenant, req.scope)
@@ -270,14 +267,9 @@ class Handler(BaseHTTPRequestHandler):
         return _db_call(run, app)
 
     def _recall(self, app: App, raw: bytes) -> Response:
-        data, denied = self._authorize(app, raw)
-        if denied:
-            return denied
-        assert data is not None
-        try:
-            req = payloads.parse_recall(data)
-        except payloads.BadRequest as exc:
-            return _json(400, {"error": str(exc)})
+        req, refused = self._parsed(app, raw, payloads.parse_recall)
+        if refused:
+            return refused
         tokens = tokenize(req.query)
 
         def run(conn: psycopg.Connection) -> Response:
