@@ -61,7 +61,7 @@ def sign(root: Path, *, by: str, key: Path, role: str | None = None, note: str |
     if not state.ok:
         raise BundleTampered(state.problems)
     with statements.locked(root):
-        for item in statements.load(root).signoffs:
+        for item in statements.load(root, hold_lock=False).signoffs:
             recorded = item.statement
             if isinstance(recorded, SignoffStatement) and recorded.by == by:
                 raise SignoffRefused(f"{by} has already signed off this bundle ({item.path})")

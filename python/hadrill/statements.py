@@ -100,8 +100,11 @@ class Signatures:
     problems: list[str] = field(default_factory=list)  # unexpected entries, lone signatures
 
 
-def load(root: Path) -> Signatures:
-    """Everything under signatures/, links and other non-files reported, never followed."""
+def load(root: Path, *, hold_lock: bool = True) -> Signatures:
+    """Everything under signatures/, links and other non-files reported, never followed.
+
+    ``hold_lock``: read under a shared lock, so an append under way (``locked``) is seen whole or not
+    at all; False when the caller already holds ``locked``."""
     found = Signatures()
     directory = root / SIGNATURES_DIR
     try:
@@ -111,6 +114,17 @@ def load(root: Path) -> Signatures:
     if layout.kind_of(info.st_mode) != "directory":
         found.problems.append(f"unexpected {layout.kind_of(info.st_mode)}: {SIGNATURES_DIR} (must be a directory)")
         return found
+    if hold_lock:
+        fd = layout.open_dir(root, [SIGNATURES_DIR])
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            return _read(root, directory, found)
+        finally:
+            os.close(fd)
+    return _read(root, directory, found)
+
+
+def _read(root: Path, directory: Path, found: Signatures) -> Signatures:
     names: dict[tuple[str, int], dict[str, str]] = {}
     for entry in layout.walk(directory):
         path = f"{SIGNATURES_DIR}/{entry.path}"
@@ -140,7 +154,8 @@ def load(root: Path) -> Signatures:
 
 @contextmanager
 def locked(root: Path) -> Iterator[None]:
-    """Hold the bundle's signatures lock (flock on signatures/): one append at a time."""
+    """Hold the bundle's signatures lock (flock on signatures/): one append at a time, and no reader
+    (``load``) in between. Inside it, read with ``load(root, hold_lock=False)``."""
     fd = layout.open_dir(root, [SIGNATURES_DIR], create=True)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -149,15 +164,15 @@ def locked(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def next_number(root: Path, kind: Kind) -> int:
-    recorded = load(root)
+def next_number(root: Path, kind: Kind, *, hold_lock: bool = True) -> int:
+    recorded = load(root, hold_lock=hold_lock)
     numbers = [item.number for item in (recorded.seals if kind == "seal" else recorded.signoffs)]
     return max(numbers, default=0) + 1
 
 
 def append(root: Path, kind: Kind, statement: Statement, signature: bytes | None) -> str:
     """Write a statement (and its signature) as new files; call with ``locked`` held. Never overwrites."""
-    number = statement.seal if isinstance(statement, SealStatement) else next_number(root, kind)
+    number = statement.seal if isinstance(statement, SealStatement) else next_number(root, kind, hold_lock=False)
     name = statement_name(kind, number)
     if signature is not None:
         layout.write_bytes(root, name + ".sig", signature, exclusive=True)

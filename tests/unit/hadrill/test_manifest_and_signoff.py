@@ -172,3 +172,20 @@ def test_a_drill_key_that_cannot_sign_is_refused_before_anything_starts(inventor
                         host_has=host_lookups(inventory.variables, inventory.hosts)[1],
                         evidence_root=evidence_root, secrets=set(), controller_pid=1)
     assert not evidence_root.exists() or not any(evidence_root.iterdir())
+
+
+def test_a_reader_never_sees_an_append_half_done(signed):
+    """A sign-off is two files (signature, then statement): readers wait for the appender's lock."""
+    import threading
+
+    seen: dict[str, statements.Signatures] = {}
+    with statements.locked(signed):
+        half = signed / "signatures" / "signoff-01.json.sig"
+        half.write_bytes(b"-----BEGIN SSH SIGNATURE-----\n")  # the statement is not written yet
+        reader = threading.Thread(target=lambda: seen.update(read=statements.load(signed)))
+        reader.start()
+        reader.join(timeout=1.0)
+        assert reader.is_alive(), "load read signatures/ while an append held the lock"
+        half.unlink()
+    reader.join(timeout=30)
+    assert seen["read"].problems == [] and seen["read"].signoffs == []
