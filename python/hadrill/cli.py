@@ -124,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     project = Path(args.project) if args.project else find_project_dir(Path.cwd())
     if project is None:
-        raise UsageError("cannot find the hadrill project (playbooks/drill.yml and ansible.cfg); run from it or pass --project")
+        raise Refused("cannot find the hadrill project (playbooks/drill.yml and ansible.cfg); run from it or pass --project")
     inventory = Path(args.inventory)
     options: dict[str, Any] = {}
     scenarios = _scenarios(args.scenario)
@@ -236,7 +236,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
     project = Path(args.project) if args.project else find_project_dir(Path.cwd())
     if project is None:
-        raise UsageError("cannot find the hadrill project (playbooks/recover.yml and ansible.cfg); run from it or pass --project")
+        raise Refused("cannot find the hadrill project (playbooks/recover.yml and ansible.cfg); run from it or pass --project")
     vault = Path(args.vault_password_file) if args.vault_password_file else None
     extravars = _parse_extra_vars(args.extra_vars or [])
     try:
