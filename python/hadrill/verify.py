@@ -178,6 +178,9 @@ def rederive(root: Path, recorded: Summary) -> list[str]:
             found.append(f"note: re-derived by hadrill {derived.hadrill_version}; the bundle was written by "
                          f"hadrill {recorded.hadrill_version}")
             derived.hadrill_version = recorded.hadrill_version
+        if derived.schema_version != recorded.schema_version:  # an older minor version (check_versions)
+            found.append(f"note: summary.json has schema {recorded.schema_version}; re-derived as {derived.schema_version}")
+            derived.schema_version = recorded.schema_version
         found += [f"summary.json: {line}" for line in
                   differences(recorded.model_dump(mode="json"), derived.model_dump(mode="json"))]
         report = render_report(derived)
