@@ -23,7 +23,7 @@ from hadrill.samplers import launcher
 from hadrill.scenarios import TITLES
 from hadrill.scenarios.base import as_check, not_selected
 from hadrill.signing import Key, SigningError
-from hadrill.summary import GateResult, IncidentNotes, Preconditions, ScenarioSummary, SealInfo, Summary
+from hadrill.summary import GateResult, IncidentNotes, Preconditions, ScenarioSummary, SealInfo, Signing, Summary
 from hadrill.verdict import overall
 
 SEALED_MARKER = "evidence_sealed"
@@ -249,13 +249,13 @@ def finalize(root: Path, *, sealed_by: str = SEALED_BY_DRILL, reason: str | None
     fingerprint = None
     if key is not None:
         try:
-            key.check_usable()
-            fingerprint = key.fingerprint()
+            fingerprint = key.check_usable()
         except SigningError as exc:
             key, unsigned_reason = None, f"the signing key could not be used: {exc}"
     info = SealInfo(number=number, sealed_at=clock.now().iso, sealed_by=sealed_by, path=str(root.absolute()),
                     reason=reason, unsigned_reason=unsigned_reason,
-                    signing={"principal": principal, "key_fingerprint": fingerprint} if key else None)
+                    signing=Signing(principal=principal, key_fingerprint=fingerprint) if key and principal and fingerprint
+                    else None)
     _mark(root, info)
     summary, digest = _seal(root)
     statement = statements.SealStatement(

@@ -57,10 +57,11 @@ class Key:
 
     path: Path
 
-    def check_usable(self) -> None:
+    def check_usable(self) -> str:
+        """The key's fingerprint; SigningError when it is not a readable SSH key."""
         if not self.path.is_file():
             raise SigningError(f"signing key {self.path}: no such file")
-        self.fingerprint()
+        return self.fingerprint()
 
     def fingerprint(self) -> str:
         process = _run(["-l", "-E", "sha256", "-f", str(self.path)])
