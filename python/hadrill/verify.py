@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
