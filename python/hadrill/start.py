@@ -7,7 +7,7 @@ import json
 import platform
 import socket
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,9 +47,10 @@ def start_drill(
     controller_pid: int,
     ansible_version: str = "",
     narrow: Callable[[list[str]], list[str]] | None = None,
+    extra_vars: Collection[str] = (),
 ) -> StartedDrill:
     # The evidence root is a path hadrill creates: the same path rule as every other (config.paths).
-    config = validate(variables, groups, host_variable, host_has, evidence_root=evidence_root)
+    config = validate(variables, groups, host_variable, host_has, evidence_root=evidence_root, extra_vars=extra_vars)
     settings = config.settings
     try:  # a drill key that cannot sign is refused before anything runs, however the drill starts
         signing.check_drill_key(settings.drill_signing_key)

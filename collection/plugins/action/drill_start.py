@@ -12,6 +12,7 @@ from pathlib import Path
 from ansible import constants as C
 from ansible import context
 from ansible.errors import AnsibleActionFail
+from ansible.utils.vars import load_extra_vars
 from ansible.release import __version__ as ansible_version
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
@@ -83,8 +84,6 @@ class ActionModule(DrillAction):
         try:
             # Refuse a tag that is not a scenario before reading anything else.
             tag_selection(SCENARIOS, tags, skip_tags)
-            # Fail closed before anything is created: one class, the inventory's, on every host.
-            self._live_environment_class(task_vars)
         except GuardRefused as exc:
             raise AnsibleActionFail(f"refused: {exc}. Nothing was changed.") from None
         hostvars = task_vars["hostvars"]
@@ -103,6 +102,8 @@ class ActionModule(DrillAction):
                 controller_pid=controller_pid(),
                 ansible_version=ansible_version,
                 narrow=lambda selected: tag_selection(selected, tags, skip_tags),
+                # Validation refuses the variables that belong to the inventory when given as extra vars.
+                extra_vars=list(load_extra_vars(self._loader)),
             )
         except ConfigError as exc:
             result.update(failed=True, msg=str(exc), hadrill_config_errors=exc.problems)

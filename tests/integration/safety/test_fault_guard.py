@@ -146,9 +146,12 @@ def test_a_scenario_role_included_from_a_user_playbook_is_refused(role, producti
         old.mkdir(exist_ok=True)
         (old / "drill.json").write_text(json.dumps({"drill_id": old.name, "environment": "local",
                                                     "environment_class": "sandbox", "scenarios": ["restore"]}))
-        result = ansible_playbook(str(playbook), "-i", str(inventory), *overlay(sandbox),
-                                  "-e", f"drill_evidence_dir={old}", "-e", f"drill_id={old.name}",
-                                  env=drill_env(tmp_path))
+        try:
+            result = ansible_playbook(str(playbook), "-i", str(inventory), *overlay(sandbox),
+                                      "-e", f"drill_evidence_dir={old}", "-e", f"drill_id={old.name}",
+                                      env=drill_env(tmp_path))
+        finally:
+            shutil.rmtree(old)  # a hand-made stand-in, not a bundle the published schemas describe
         _assert_refused_and_unchanged(result, before, sandbox, tmp_path, "was not started by this run")
         without = ansible_playbook(str(playbook), "-i", str(inventory), *overlay(sandbox), env=drill_env(tmp_path))
         _assert_refused_and_unchanged(without, before, sandbox, tmp_path, "no drill was started in this run")
