@@ -18,7 +18,6 @@ import hadrill
 from hadrill import clock, journal, layout, lock, manifest, runtime, statements
 from hadrill.context import BundleContext
 from hadrill.events import make_marker, read_lines, record_marker
-from hadrill.layout import Bundle
 from hadrill.samplers import launcher
 from hadrill.scenarios import TITLES
 from hadrill.scenarios.base import as_check, not_selected
