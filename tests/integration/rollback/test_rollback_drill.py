@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -263,7 +264,7 @@ def test_an_untouched_replica_going_down_during_the_rollback_fails_the_drill(lea
     assert check["passed"] is False
     (down,) = check["observed"]["api-2"]
     assert fault["stop"] - 0.5 <= down["start_mono"] <= fault["stopped"] + 1.0, (down, fault)
-    assert fault["start"] <= down["end_mono"] <= fault["started"] + 5.0, (down, fault)
+    assert fault["start"] <= down["end_mono"] <= fault["started"] + 15.0, (down, fault)  # its start-up, on a busy machine
     assert "api-1" not in check["observed"]
 
     # The availability figures against the test's own request log through the load balancer.
@@ -291,23 +292,24 @@ def test_an_untouched_replica_going_down_during_the_rollback_fails_the_drill(lea
 def test_an_error_burst_before_observation_does_not_abort_a_healthy_candidate(leaves_sandbox_serving, tmp_path):
     """Issue: the abort rule counted 503s answered before the candidate was observed. Here the load
     balancer answers 503 for everything (every server set to DRAIN by the test) from the moment the
-    canary is back in rotation until the drill marks the slice deployed; the healthy candidate must
-    not be aborted. Sustain 1 s makes the rule sensitive enough that counting the burst would fire it."""
+    canary is back in rotation until the drill marks the slice deployed (at most 1 s: a bounded
+    burst, shorter than the 2 s outage threshold); the healthy candidate must not be aborted.
+    Sustain 1 s makes the rule sensitive enough that counting the burst would fire it."""
     sandbox = leaves_sandbox_serving
     current = sandbox.facts["current_release"]
     burst: dict[str, float] = {}
+    deployed = threading.Event()
 
-    def drain_everything(marker: dict) -> None:
+    def make_burst(marker: dict) -> None:
         burst["start"] = time.monotonic()
         set_servers(sandbox, "drain")
-
-    def serve_again(marker: dict) -> None:
+        deployed.wait(1.0)
         set_servers(sandbox, "ready")
         burst["end"] = time.monotonic()
 
     with IndependentLog(sandbox) as own, \
-            OnMarker(tmp_path, "host_enabled", drain_everything, data={"host": "api-1", "phase": "candidate"}), \
-            OnMarker(tmp_path, "candidate_deployed", serve_again):
+            OnMarker(tmp_path, "host_enabled", make_burst, data={"host": "api-1", "phase": "candidate"}), \
+            OnMarker(tmp_path, "candidate_deployed", lambda marker: deployed.set()):
         run = run_drill(sandbox, tmp_path, "api_rollback_candidate_release=v0.2.3-rc2",
                         f"api_rollback_known_good_release={current}", "api_rollback_observation_seconds=4",
                         "api_rollback_abort_sustain_seconds=1")
