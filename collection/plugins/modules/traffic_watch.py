@@ -18,7 +18,7 @@ description:
     (at least O(min_requests) of them) stayed above O(error_rate_threshold) for
     O(sustain_seconds). The module then returns at once, so a rollback can start immediately.
   - With O(since_marker), only requests sent at or after that marker count (for example the start of
-    the observation): errors answered before the candidate was observed never make the rule fire.
+    the observation), so errors answered before the candidate was observed never make the rule fire.
   - Records the marker O(abort_marker) at the moment the rule fired, or O(finished_marker) when
     the window ended without it, with the rate, window and counts as data.
   - Fails (recording no marker) when the probe wrote nothing for O(stall_seconds).
