@@ -18,9 +18,9 @@ description:
     maximum) of the readable samples; it fails when the backlog source gave no readable sample,
     so a drill never pauses a worker it cannot measure. With O(envelope_ratio) or
     O(envelope_absolute) it also returns the trend test of the window (the samples from
-    O(since_mono) to O(since_mono) + O(seconds)): steady when the robust (Theil-Sen) slope of the
-    samples times the window moves the backlog by no more than the envelope's margin above the
-    baseline median.
+    O(since_mono) to O(since_mono) + O(seconds)). The baseline is steady when the robust
+    (Theil-Sen) slope of the samples times the window moves the backlog by no more than the
+    envelope's margin above the baseline median.
   - C(hold) waits until O(since_mono) + O(seconds); with O(cap) it returns as soon as a sample
     is above the cap (and records O(marker)).
   - C(drain) computes the steady-state envelope max(O(envelope_ratio) x baseline,

@@ -17,7 +17,7 @@ description:
     and C(worker_resumed).
   - With O(backlog_sampler), the window ends at the first processing after O(to_mono) instead,
     as the backlog samples show it (the inventory's processed reading, else the backlog and the
-    acknowledged writes; C(hadrill.scenarios.replay.outage)): a worker begins processing some
+    acknowledged writes; C(hadrill.scenarios.replay.outage)). A worker begins processing some
     time after its start was requested, and the writes acknowledged meanwhile waited too.
   - Checks each one (or O(sample_size) of them, spread evenly over the window) with the
     inventory's read-back, retrying the unproven ones until O(timeout_seconds).
@@ -27,7 +27,7 @@ description:
     status and body) means processed.
   - Records a check event (O(name)) with the counts and up to 20 missing ids, and
     C(records/replay_proof.json) with every id checked and missing. When no write was
-    acknowledged in the window the check compared nothing: it is recorded as a warning
+    acknowledged in the window the check compared nothing, and it is recorded as a warning
     (C(compared_nothing)), never as passed.
 author:
   - hadrill maintainers (!UNKNOWN)
