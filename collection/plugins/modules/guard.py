@@ -35,11 +35,12 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: none
-    description: Refuses check mode, which a drill cannot honour.
+    details: Refuses check mode, which a drill cannot honour.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-    description: Nothing to diff.
 extends_documentation_fragment:
   - hadrill.drills.drill
 """

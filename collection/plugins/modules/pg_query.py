@@ -47,9 +47,11 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: partial
     details: In check mode the statement runs inside a read-only transaction; a statement that writes is not run.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 extends_documentation_fragment:
   - hadrill.drills.drill.database

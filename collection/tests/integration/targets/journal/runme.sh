@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The journal target inside a started drill: hadrill.drills.guard refuses a change to a host
+# outside one (see setup_started_drill).
+set -eux
+source ../setup_started_drill/started.sh
+ansible-playbook -i ../setup_started_drill/inventory.yml ../setup_started_drill/run.yml -e target=journal "$@"
