@@ -32,10 +32,11 @@ VARIABLES: dict[str, Any] = {
 HOSTS: dict[str, dict[str, Any]] = {
     "db-1": {"db_host": "10.0.0.5", "db_name": "app", "db_user": "drill", "pgbackrest_stanza": "main"},
     "api-1": {"api_base_url": "http://10.0.0.11:8080", "lb_server_name": "api-1",
-              "supervisor_ctl": "supervisorctl", "supervisor_program": "api"},
+              "supervisor_ctl": "supervisorctl", "supervisor_program": "api", "release_link": "/opt/api/current"},
     "api-2": {"api_base_url": "http://10.0.0.12:8080", "lb_server_name": "api-2", "platform_adapter": "command",
               "platform_start_command": "kubectl scale", "platform_stop_command": "kubectl scale",
-              "platform_status_command": "kubectl rollout status"},
+              "platform_status_command": "kubectl rollout status",
+              "platform_release_command": "kubectl get deploy/api -o jsonpath='{.metadata.labels.release}'"},
     "lb-1": {"lb_base_url": "http://10.0.0.10", "haproxy_admin_socket": "/run/haproxy.sock", "haproxy_backend": "api"},
 }
 GROUPS = {"db_primary": ["db-1"], "api": ["api-1", "api-2"], "lb": ["lb-1"], "worker": []}
@@ -89,6 +90,22 @@ def test_canary_hosts_must_be_api_hosts_and_unique():
     found = problems(api_rollback_canary_hosts=["api-1", "api-1"])
     assert found == ["api_rollback_canary_hosts: expected each canary host once, repeated: ['api-1']"]
     assert any(item.startswith("api_rollback_canary_hosts:") for item in problems(api_rollback_canary_hosts=[]))
+
+
+def test_without_a_release_in_the_health_answer_every_replica_must_read_its_release():
+    hosts = copy.deepcopy(HOSTS)
+    del hosts["api-1"]["release_link"]
+    del hosts["api-2"]["platform_release_command"]
+    variables = copy.deepcopy(VARIABLES)
+    with pytest.raises(ConfigError) as caught:
+        validate(variables, GROUPS, *host_lookups(variables, hosts))
+    assert [item for item in caught.value.problems if item.startswith("api_rollback_health_release_field:")] == [
+        "api_rollback_health_release_field: empty, so the drill reads the release of each replica through its platform "
+        "adapter, but api-1, api-2 cannot tell (set platform_release_command for the command adapter, release_link for "
+        "the supervisor adapter, or the path of the release in the health answer)"]
+    # a health answer that names the release is enough on its own
+    variables["api_rollback_health_release_field"] = "release"
+    assert validate(variables, GROUPS, *host_lookups(variables, hosts)).scenarios["rollback"]
 
 
 def test_known_good_must_differ_from_the_candidate():

@@ -7,7 +7,7 @@ Field names are the variable names; defaults equal the role's ``defaults/main.ym
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, ValidationInfo, field_validator
 
@@ -16,6 +16,9 @@ from hadrill.config.hosts import members_of
 from hadrill.config.loader import register_scenario
 from hadrill.config.templates import check_requests
 from hadrill.httpspec import HttpRequestSpec
+
+if TYPE_CHECKING:
+    from hadrill.config.loader import DrillConfig
 
 ROLE = "api_rollback"
 PREFIX = "api_rollback_"
@@ -110,6 +113,25 @@ class RollbackSettings(Strict):
     @property
     def probe_interval_seconds(self) -> float:
         return 1.0 / self.api_rollback_probe_rate
+
+    def cross_check_hosts(self, config: "DrillConfig") -> list[str]:
+        """Without a release in the health answer, each replica's platform adapter must read its
+        release (the supervisor adapter's release link, the command adapter's release command):
+        otherwise no switch could ever be confirmed on the release it was made to."""
+        if self.api_rollback_health_release_field:
+            return []
+        blind = [
+            name for name, host in (config.hosts.get("api") or {}).items()
+            if not (getattr(host, "platform_release_command", None) if getattr(host, "platform_adapter", "") == "command"
+                    else getattr(host, "release_link", None))
+        ]
+        if not blind:
+            return []
+        return [
+            f"api_rollback_health_release_field: empty, so the drill reads the release of each replica through its "
+            f"platform adapter, but {', '.join(sorted(blind))} cannot tell (set platform_release_command for the command "
+            "adapter, release_link for the supervisor adapter, or the path of the release in the health answer)"
+        ]
 
 
 register_scenario("rollback", PREFIX, RollbackSettings)
