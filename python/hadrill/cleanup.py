@@ -15,13 +15,13 @@ restore's teardown removes.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hadrill.httpspec import PLACEHOLDERS, HttpRequestSpec, request_unknown_placeholders, unknown_placeholders
+from hadrill import sqltemplate
+from hadrill.httpspec import PLACEHOLDERS, HttpRequestSpec, request_unknown_placeholders
 
 SCENARIOS = ("rollback", "replay")
 JOURNAL_ACTION = "drill_data_written"
@@ -45,7 +45,7 @@ class Cleanup(BaseModel):
         if (self.request is None) == (self.query is None):
             raise ValueError("expected one of request (an HTTP request) or query (a SQL statement)")
         unknown = (request_unknown_placeholders(self.request, "cleanup") if self.request is not None
-                   else unknown_placeholders(self.query, "cleanup"))
+                   else sqltemplate.unknown(self.query or "", PLACEHOLDERS["cleanup"]))
         if unknown:
             raise ValueError(f"unknown placeholder(s) {unknown}; known in a cleanup: {list(PLACEHOLDERS['cleanup'])}")
         return self
@@ -53,19 +53,8 @@ class Cleanup(BaseModel):
     def undo(self, values: Mapping[str, str]) -> dict[str, Any]:
         """The journal entry's undo: what ``hadrill recover`` runs (kind ``sql`` or ``http``)."""
         if self.query is not None:
-            return {"kind": "sql", "query": fill_query(self.query, values)}
+            return {"kind": "sql", "query": sqltemplate.fill(self.query, values)}
         assert self.request is not None
         return {"kind": "http", "request": self.request.model_dump(by_alias=True, exclude_unset=True),
                 "values": dict(values)}
 
-
-def sql_literal(value: str) -> str:
-    """A SQL string literal (standard_conforming_strings, PostgreSQL's default since 9.1)."""
-    if "\0" in value:
-        raise ValueError("a SQL string cannot hold a NUL character")
-    return "'" + value.replace("'", "''") + "'"
-
-
-def fill_query(query: str, values: Mapping[str, str]) -> str:
-    """The statement with each known placeholder replaced by a quoted string literal."""
-    return string.Template(query).safe_substitute({key: sql_literal(str(value)) for key, value in values.items()})

@@ -59,12 +59,12 @@ class ActionModule(DrillAction):
         if spec.query is not None:
             import psycopg
 
-            from hadrill import cleanup
+            from hadrill import sqltemplate
             from hadrill.db import execute
 
             target = self.database_target(None, task_vars)
             try:
-                outcome = execute(target.conninfo(), cleanup.fill_query(spec.query, values), None,
+                outcome = execute(target.conninfo(), sqltemplate.fill(spec.query, values), None,
                                   wait_seconds=30.0, read_only=False)
             except psycopg.Error as exc:
                 return False, {"error": type(exc).__name__}, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"

@@ -31,7 +31,10 @@ class ActionModule(DrillAction):
         if args["method"] == "sql":
             if not args.get("query"):
                 raise AnsibleActionFail("method=sql needs query (with the parameter %(ids)s)")
-            checker = proof.sql_checker(self.database_target(args.get("database"), task_vars).conninfo(), args["query"])
+            from hadrill import sqltemplate
+
+            query = sqltemplate.fill(args["query"], drill_values(evidence_dir, args.get("scenario") or "replay"))
+            checker = proof.sql_checker(self.database_target(args.get("database"), task_vars).conninfo(), query)
         else:
             if not args.get("request") or not args.get("base_url"):
                 raise AnsibleActionFail("method=http needs request and base_url")

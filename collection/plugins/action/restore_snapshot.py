@@ -22,13 +22,19 @@ class ActionModule(DrillAction):
         self.require_hadrill()
         import psycopg
 
+        from hadrill import sqltemplate
+        from hadrill.httpspec import drill_values
         from hadrill.layout import Bundle
         from hadrill.scenarios.restore import snapshot
 
         args = self.validated_args(ARGUMENT_SPEC)
         evidence_dir = self.evidence_dir(task_vars, args.get("evidence_dir"))
         db = self.database_target(args.get("db_inventory_host"), task_vars)
-        queries = [snapshot.SampleQuery.model_validate(item) for item in args["queries"]]
+        # The drill's placeholders (${drill_id}, ${scenario}, ${run}) become literals, as in every query.
+        values = drill_values(evidence_dir, "restore")
+        args["schema_version_query"] = sqltemplate.fill(args["schema_version_query"], values)
+        queries = [snapshot.SampleQuery.model_validate({**item, "query": sqltemplate.fill(item["query"], values)})
+                   for item in args["queries"]]
         record_path = Bundle(evidence_dir).records / RECORD
         try:
             if args["state"] == "taken":

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from hadrill.httpspec import PLACEHOLDERS, unknown_placeholders
+from hadrill import sqltemplate
+from hadrill.httpspec import PLACEHOLDERS
 
 # %% | %(name)x | %x | a lone % at the end
 _PERCENT = re.compile(r"%(?:(?P<literal>%)|\((?P<name>[^)]*)\)(?P<named_format>.?)|(?P<format>.?))", re.DOTALL)
@@ -46,7 +47,7 @@ def query_problems(query: str, parameters: Collection[str] | None) -> list[str]:
                             f"{[f'%({item})s' for item in supplied]}")
         else:
             problems.append(f"a lone '%' ({text!r}) in a query run with parameters: write '%%' for a literal '%'")
-    unknown = unknown_placeholders(query, "query")
+    unknown = sqltemplate.unknown(query, PLACEHOLDERS["query"])
     if unknown:
         problems.append(f"unknown placeholder(s) {unknown}; known in queries: {list(PLACEHOLDERS['query'])}")
     return problems

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from hadrill import cleanup
+from hadrill import cleanup, sqltemplate
 from hadrill.config.common import DrillSettings
 
 BASE = {"drill_environment": "local", "drill_environment_class": "sandbox", "drill_owner": "o"}
@@ -15,10 +15,17 @@ VALUES = {"drill_id": "ha_drill_20260101_local_01", "scenario": "replay", "run":
 
 def test_a_sql_cleanup_gets_its_placeholders_as_quoted_literals():
     query = "DELETE FROM memories WHERE scope = 'drill-' || ${run} AND note <> ${drill_id} AND pct LIKE '5%'"
-    assert cleanup.fill_query(query, VALUES) == (
+    assert sqltemplate.fill(query, VALUES) == (
         "DELETE FROM memories WHERE scope = 'drill-' || '0a1b2c3d' AND note <> 'ha_drill_20260101_local_01' "
         "AND pct LIKE '5%'")
-    assert cleanup.fill_query("x = ${drill_id}", {"drill_id": "it's"}) == "x = 'it''s'"
+    assert sqltemplate.fill("x = ${drill_id}", {"drill_id": "it's"}) == "x = 'it''s'"
+
+
+def test_postgresql_dollar_syntax_is_left_alone():
+    query = "DO $$ BEGIN PERFORM $tag$a$tag$; END $$; SELECT $1, ${scenario}"
+    assert sqltemplate.placeholders(query) == ["scenario"]
+    assert sqltemplate.fill(query, VALUES) == "DO $$ BEGIN PERFORM $tag$a$tag$; END $$; SELECT $1, 'replay'"
+    assert sqltemplate.unknown("x = ${tokn} and y = $tag$z$tag$", ["drill_id"]) == ["tokn"]
 
 
 def test_the_journal_keeps_what_recovery_runs():

@@ -94,11 +94,15 @@ def as_number(value: Any, what: str) -> float:
 
 
 class SqlSource:
-    def __init__(self, config: BacklogConfig):
+    def __init__(self, config: BacklogConfig, values: dict[str, str]):
+        from hadrill import sqltemplate
+
         self._conninfo = config.dsn or ""
         self._timeout_ms = int(config.timeout_seconds * 1000)
-        self._queries = {"backlog": config.backlog_query or "", "failed": config.failed_query or "",
-                         "processed": config.processed_query or ""}
+        # The drill's placeholders (${drill_id}, ${scenario}, ${run}) as literals, as in every query.
+        self._queries = {name: sqltemplate.fill(query or "", values) for name, query in
+                         (("backlog", config.backlog_query), ("failed", config.failed_query),
+                          ("processed", config.processed_query))}
         # One connection per sampler thread, reopened after any error.
         self._local = threading.local()
         self._all: list[Any] = []
@@ -212,7 +216,9 @@ class BacklogSampler:
         self.config = BacklogConfig.model_validate(spec.config)
         source = self.config.source
         if source == "sql":
-            self._source: Any = SqlSource(self.config)
+            from hadrill.httpspec import drill_values
+
+            self._source: Any = SqlSource(self.config, drill_values(spec.evidence_dir, spec.scenario))
         elif source == "prometheus":
             self._source = PrometheusSource(self.config)
         else:
