@@ -6,9 +6,12 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import hadrill
+
+if TYPE_CHECKING:
+    from hadrill.project import Project
 
 # The exit codes (README.md, "Exit codes"):
 EXIT_PASS = 0  # the drill passed; the command did what was asked (verify: the bundle checks out)
@@ -119,12 +122,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from hadrill.finalize import finalize
     from hadrill.inventory import InventoryError, load_config
     from hadrill.layout import Bundle
-    from hadrill.runner import Progress, find_project_dir, run_drill
+    from hadrill.runner import Progress, run_drill
     from hadrill.summary import Summary
 
-    project = Path(args.project) if args.project else find_project_dir(Path.cwd())
-    if project is None:
-        raise Refused("cannot find the hadrill project (playbooks/drill.yml and ansible.cfg); run from it or pass --project")
+    project = _project(args.project)
     inventory = Path(args.inventory)
     options: dict[str, Any] = {}
     scenarios = _scenarios(args.scenario)
@@ -159,7 +160,7 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"scenarios: {', '.join(settings.drill_scenarios) or 'none'}; owner {settings.drill_owner}")
     progress = Progress(out=sys.stdout)
     outcome = run_drill(
-        project_dir=project, inventory=inventory, extra_vars=extravars, progress=progress,
+        project=project, inventory=inventory, extra_vars=extravars, progress=progress,
         vault_password_file=vault, evidence_root=Path(args.evidence_root).resolve() if args.evidence_root else None,
         environment=settings.drill_environment,
     )
@@ -198,6 +199,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return RESULT_EXIT.get(summary.result, EXIT_COULD_NOT_RUN)
 
 
+def _project(explicit: str | None) -> Project:
+    """The checkout (``--project``, or around the current directory) or the installed collection."""
+    from hadrill.project import ProjectNotFound, find_project
+
+    try:
+        return find_project(Path.cwd(), Path(explicit) if explicit else None)
+    except ProjectNotFound as exc:
+        raise Refused(str(exc)) from None
+
+
 def _evidence_root(project: Path, explicit: str | None) -> Path:
     import os
 
@@ -232,11 +243,9 @@ def cmd_recover(args: argparse.Namespace) -> int:
         stop_orphans,
         unattributed_orphans,
     )
-    from hadrill.runner import find_project_dir, remove_leftover_private_dirs
+    from hadrill.runner import remove_leftover_private_dirs
 
-    project = Path(args.project) if args.project else find_project_dir(Path.cwd())
-    if project is None:
-        raise Refused("cannot find the hadrill project (playbooks/recover.yml and ansible.cfg); run from it or pass --project")
+    project = _project(args.project)
     vault = Path(args.vault_password_file) if args.vault_password_file else None
     extravars = _parse_extra_vars(args.extra_vars or [])
     try:
@@ -245,7 +254,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
         print(f"hadrill: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
     environment = config.settings.drill_environment
-    root = _evidence_root(project, args.evidence_root)
+    root = _evidence_root(project.root, args.evidence_root)
     try:
         refuse_if_running(root, environment)
     except RecoveryRefused as exc:
@@ -477,7 +486,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--drill-id", help="use this drill id (ha_drill_<YYYYMMDD>_<env>_<NN>)")
     run.add_argument("--confirm-id", help="production: type the drill id again to confirm")
     run.add_argument("--allow-production", action="store_true", help="production: allow fault-injecting scenarios")
-    run.add_argument("--project", help="project directory (default: found from the current directory)")
+    run.add_argument("--project", help="a hadrill checkout (default: the one around the current directory, else the "
+                     "installed hadrill.drills collection, run from the current directory)")
     run.add_argument("--evidence-root", help="where bundles go (default: <project>/artifacts/ha_drill)")
     run.add_argument("--signing-key", metavar="KEY",
                      help="SSH key that signs the sealed manifest (sets drill_signing_key): a private key file, "
@@ -521,7 +531,8 @@ def build_parser() -> argparse.ArgumentParser:
     recover.add_argument("-e", "--extra-vars", action="append", metavar="VARS",
                          help="the same extra vars the drill ran with (key=value, JSON, or @file.yml)")
     recover.add_argument("--vault-password-file", metavar="FILE")
-    recover.add_argument("--project", help="project directory (default: found from the current directory)")
+    recover.add_argument("--project", help="a hadrill checkout (default: the one around the current directory, else "
+                         "the installed hadrill.drills collection, run from the current directory)")
     recover.add_argument("--evidence-root", help="where bundles are (default: <project>/artifacts/ha_drill)")
     recover.set_defaults(func=cmd_recover)
 

@@ -19,9 +19,8 @@ from hadrill.finalize import finalize
 from hadrill.journal import JournalEntry
 from hadrill.layout import Bundle, is_bundle
 from hadrill.processes import alive, children, cmdline, descendants, environ, state
+from hadrill.project import COLLECTION, Project
 from hadrill.runner import DRILL_ENVIRONMENT_VARIABLE
-
-RECOVER_PLAYBOOK = "playbooks/recover.yml"
 
 
 class RecoveryRefused(RuntimeError):
@@ -56,7 +55,8 @@ def bundles_with_open_entries(evidence_root: Path, environment: str) -> list[tup
 
 def is_drill_playbook(pid: int) -> bool:
     command = cmdline(pid)
-    return "ansible-playbook" in command and "drill.yml" in command
+    # playbooks/drill.yml of a checkout, or the installed collection's playbook by name
+    return "ansible-playbook" in command and ("drill.yml" in command or f"{COLLECTION}.drill" in command)
 
 
 def drill_environment_of(pid: int) -> str | None:
@@ -118,7 +118,7 @@ def _signal(pid: int, number: int) -> None:
         pass
 
 
-def recover_bundle(project: Path, inventory: Path, bundle: Path, entries: list[JournalEntry],
+def recover_bundle(project: Project, inventory: Path, bundle: Path, entries: list[JournalEntry],
                    vault_password_file: Path | None = None, timeout: float = 1800,
                    extra_vars: ExtraVars | None = None) -> BundleRecovery:
     """Run the recovery playbook over the bundle's open entries, then re-seal the bundle."""
@@ -127,17 +127,17 @@ def recover_bundle(project: Path, inventory: Path, bundle: Path, entries: list[J
     fd, extra = tempfile.mkstemp(suffix=".json", prefix="hadrill-recover-")
     with os.fdopen(fd, "w") as handle:
         json.dump(variables, handle, default=str)
-    env = {**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"), "HADRILL_EVIDENCE_DIR": str(bundle),
+    env = {**os.environ, **project.environment(), "HADRILL_EVIDENCE_DIR": str(bundle),
            "ANSIBLE_NOCOLOR": "1"}
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), RECOVER_PLAYBOOK, "-i", str(inventory.resolve()),
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), project.recover_playbook, "-i", str(inventory.resolve()),
                *(extra_vars or ExtraVars()).cli_args(), "-e", f"@{extra}"]
     if vault_password_file:
         command += ["--vault-password-file", str(vault_password_file)]
     # The bundle is re-sealed below: drop the old manifest first so nothing reads it as current.
     Bundle(bundle).manifest.unlink(missing_ok=True)
     try:
-        process = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+        process = subprocess.run(command, cwd=project.root, env=env, capture_output=True, text=True, timeout=timeout)
     finally:
         os.unlink(extra)
     result = BundleRecovery(bundle=bundle, attempted=entries, playbook_rc=process.returncode,

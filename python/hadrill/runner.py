@@ -18,9 +18,9 @@ from typing import Any, TextIO
 
 from hadrill.extravars import ExtraVars
 from hadrill.processes import alive
+from hadrill.project import Project
 from hadrill.scenarios import scenario_for_role
 
-PLAYBOOK = "playbooks/drill.yml"
 # ansible-runner's private data directory: its artifacts hold raw task output, so it never goes into
 # the evidence bundle and is removed when the run ends. The controller's pid in the name lets
 # remove_leftover_private_dirs find those of a killed controller.
@@ -117,16 +117,9 @@ def _error_line(runner: Any) -> str | None:
     return None
 
 
-def find_project_dir(start: Path) -> Path | None:
-    for candidate in [start, *start.parents]:
-        if (candidate / PLAYBOOK).is_file() and (candidate / "ansible.cfg").is_file():
-            return candidate
-    return None
-
-
 def run_drill(
     *,
-    project_dir: Path,
+    project: Project,
     inventory: Path,
     extra_vars: ExtraVars,
     progress: Progress,
@@ -164,7 +157,7 @@ def run_drill(
     private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_DIR_PREFIX}{os.getpid()}-" + (f"{environment}-" if environment else "")))
     env_bin = str(Path(sys.executable).parent)
     envvars = {
-        "ANSIBLE_CONFIG": str(project_dir / "ansible.cfg"),
+        **project.environment(),
         "PATH": env_bin + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_FORCE_COLOR": "0",
         # The drill lock names this process: when it is killed, the drill is over (see drill_start).
@@ -182,8 +175,8 @@ def run_drill(
     try:
         runner = ansible_runner.run(
             private_data_dir=str(private),
-            project_dir=str(project_dir),
-            playbook=PLAYBOOK,
+            project_dir=str(project.root),
+            playbook=project.drill_playbook,
             inventory=str(inventory.resolve()),
             envvars=envvars,
             cmdline=cmdline,

@@ -15,7 +15,6 @@ is there and was never indexed, so nothing could have been recalled.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import threading
 import time

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from hadrill.events import read_lines
-from tests.support.drill import REPO, ansible_playbook, drill_env, hadrill
+from tests.support.drill import REPO, ansible_playbook, drill_env
 
 pytestmark = pytest.mark.integration
 

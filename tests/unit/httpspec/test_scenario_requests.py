@@ -5,7 +5,6 @@ ${run} reach the requests the samplers send."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from pydantic import ValidationError
