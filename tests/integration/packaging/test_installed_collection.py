@@ -13,9 +13,7 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,38 +32,24 @@ def _run(command: list[str], *, cwd: Path, env: dict[str, str], timeout: float =
 
 
 @pytest.fixture(scope="module")
-def installed() -> Iterator[dict[str, Path]]:
-    """dist/ (wheel + tarball), a fresh venv with the wheel, a collections path with the tarball.
-
-    Not under pytest's private temporary directory: the sandbox inventory runs modules with the
-    controller's Python (ansible_playbook_python), also as the postgres user, who must be able to
-    reach it, as with the checkout's .venv."""
-    base = Path(tempfile.mkdtemp(prefix="hadrill-installed-"))
-    base.chmod(0o755)
-    try:
-        yield _install(base)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def _install(base: Path) -> dict[str, Path]:
-    dist = base / "dist"
-    build = _run([str(REPO / "scripts" / "build-dist"), str(dist)], cwd=REPO, env=dict(os.environ), timeout=600)
-    assert build.returncode == 0, build.stdout + build.stderr
+def installed(dist: dict[str, Path], packaging_root: Path) -> dict[str, Path]:
+    """A fresh venv with the wheel, a collections path with the tarball, a work directory."""
+    base = packaging_root / "installed"
+    base.mkdir()
     venv = base / "venv"
     made = _run(["/usr/bin/python3", "-m", "venv", str(venv)], cwd=base, env=dict(os.environ))
     assert made.returncode == 0, made.stderr
-    pip = _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(dist / f"hadrill-{VERSION}-py3-none-any.whl")],
+    pip = _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(dist["wheel"])],
                cwd=base, env=dict(os.environ), timeout=900)
     assert pip.returncode == 0, pip.stdout + pip.stderr
     collections = base / "collections"
     galaxy = _run([str(venv / "bin" / "ansible-galaxy"), "collection", "install", "-p", str(collections),
-                   str(dist / f"hadrill-drills-{VERSION}.tar.gz")], cwd=base, env=dict(os.environ))
+                   str(dist["tarball"])], cwd=base, env=dict(os.environ))
     assert galaxy.returncode == 0, galaxy.stdout + galaxy.stderr
     work = base / "work"
     work.mkdir()
     shutil.copytree(REPO / "inventories" / "local", work / "inventory")
-    return {"dist": dist, "venv": venv, "collections": collections, "work": work}
+    return {"wheel": dist["wheel"], "venv": venv, "collections": collections, "work": work}
 
 
 def _env(installed: dict[str, Path], collections: Path | None = None) -> dict[str, str]:
@@ -85,7 +69,7 @@ def _hadrill(installed: dict[str, Path], *args: str, collections: Path | None = 
 
 
 def test_the_wheel_holds_hadrill_only_at_the_one_version(installed):
-    wheel = installed["dist"] / f"hadrill-{VERSION}-py3-none-any.whl"
+    wheel = installed["wheel"]
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/")[0] for name in names}
     assert top == {"hadrill", f"hadrill-{VERSION}.dist-info"}, top
