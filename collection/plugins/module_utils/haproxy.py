@@ -45,6 +45,11 @@ class HAProxyRuntime(object):
             client.close()
         return b"".join(chunks).decode(errors="replace")
 
+    def cli_level(self):
+        """The access level of this socket (``admin``, ``operator`` or ``user``): setting a
+        server's state needs ``admin``."""
+        return self.command("show cli level").strip()
+
     def show_stat(self):
         raw = self.command("show stat")
         if not raw.startswith("# "):

@@ -59,6 +59,13 @@ total:
   description: Number of servers in the backend.
   returned: success
   type: int
+cli_level:
+  description:
+    - The socket's access level (C(show cli level)) - C(admin), C(operator) or C(user). A drill
+      drains and enables servers, which needs C(admin).
+  returned: success
+  type: str
+  sample: admin
 """
 
 import time
@@ -97,7 +104,11 @@ def main():
         module.fail_json(msg=str(exc))
     if not servers:
         module.fail_json(msg="backend %s not found or has no servers" % module.params["backend"])
-    module.exit_json(changed=False, servers=servers, up=up, total=len(servers))
+    try:
+        level = runtime.cli_level()
+    except HAProxyError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, servers=servers, up=up, total=len(servers), cli_level=level)
 
 
 if __name__ == "__main__":
