@@ -1,5 +1,6 @@
 """HTTP API: /health, /metrics, /v1/memory/write, /v1/memory/recall_text, /v1/memory/note,
-/v1/memory/forget.
+/v1/memory/forget; in the alt shape (memstore.shapes) /healthz, /internal/metrics,
+/api/v2/memories, /api/v2/memories/search and /api/v2/scopes/purge instead.
 
 /v1/memory/note is the write of a classic web form: a URL-encoded body, answered with the plain
 text ``OK`` and no id (the shape of an application whose only write says nothing else).
@@ -23,13 +24,14 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from memstore import metrics, payloads, signals, store
+from memstore import metrics, payloads, signals, store, store_alt
 from memstore.config import ConfigError, Settings, mask_dsn
 from memstore.db import ConnectionPool, DatabaseUnavailable, first_line
 from memstore.faults import FaultInjector
 from memstore.health import EXIT_CONTRACT_FAILURE, HealthProbe, probe_schema, startup_contract_violation
 from memstore.log import log
 from memstore.release import Release
+from memstore.shapes import CLASSIC, Shape
 from memstore.tokens import tokenize
 
 JSON_TYPE = "application/json"
@@ -52,6 +54,13 @@ Response = tuple[int, Any, str]  # status, body (dict -> JSON, str -> as is), co
 
 def _json(status: int, body: dict[str, Any]) -> Response:
     return status, body, JSON_TYPE
+
+
+def _error(shape: Shape, status: int, message: str) -> Response:
+    """An error answer in the shape's form: {"error": ...} or {"errors": [{"status", "detail"}]}."""
+    if shape is CLASSIC:
+        return _json(status, {"error": message})
+    return _json(status, {"errors": [{"status": status, "detail": message}]})
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -83,11 +92,12 @@ class Handler(BaseHTTPRequestHandler):
         # those JSON too, and counted and access-logged like every other request.
         self.close_connection = True
         try:
-            self._send(code, {"error": message or HTTPStatus(code).phrase}, JSON_TYPE)
+            self._send(*_error(self.server.app.release.shape, code, message or HTTPStatus(code).phrase))
         except OSError:
             pass
         self.server.app.requests.inc(code)
-        log("access", method=self.command or "-", path=getattr(self, "path", "-"), status=code, duration_ms=0.0)
+        log("access", method=self.command or "-", path=getattr(self, "path", "-"), status=code, duration_ms=0.0,
+            auth=payloads.credential_headers(self.headers) if getattr(self, "headers", None) else [])
 
     def _handle(self) -> None:
         started = time.monotonic()
@@ -97,7 +107,7 @@ class Handler(BaseHTTPRequestHandler):
             status, body, content_type = self._route(app, path)
         except Exception as exc:  # noqa: BLE001 - one bad request must not kill the server
             log("api.unhandled_error", path=path, error=f"{type(exc).__name__}: {exc}")
-            status, body, content_type = 500, {"error": "internal error"}, JSON_TYPE
+            status, body, content_type = _error(app.release.shape, 500, "internal error")
         try:
             self._send(status, body, content_type)
         except OSError:
@@ -109,6 +119,9 @@ class Handler(BaseHTTPRequestHandler):
             path=path,
             status=status,
             duration_ms=round((time.monotonic() - started) * 1000, 2),
+            # Which credential headers came (names only, never values): what a rehearsal checks
+            # to prove a client used the API's own convention.
+            auth=payloads.credential_headers(self.headers),
         )
 
     def _send(self, status: int, body: Any, content_type: str) -> None:
@@ -131,33 +144,46 @@ class Handler(BaseHTTPRequestHandler):
             raise payloads.BadRequest(f"body must be at most {payloads.MAX_BODY_BYTES} bytes")
         return self.rfile.read(length) if length else b""
 
-    def _route(self, app: App, path: str) -> Response:
-        routes = {
-            "/health": ("GET", self._health),
-            "/metrics": ("GET", self._metrics),
-            "/v1/memory/write": ("POST", self._write),
-            "/v1/memory/recall_text": ("POST", self._recall),
-            "/v1/memory/note": ("POST", self._note),
-            "/v1/memory/forget": ("POST", self._forget),
+    def _routes(self, shape: Shape) -> dict[str, tuple[str, Callable[[App, bytes], Response]]]:
+        """path -> (method, handler); the API paths (with a body, faulted) start with /v1/ or /api/."""
+        if shape is CLASSIC:
+            return {
+                "/health": ("GET", self._health),
+                "/metrics": ("GET", self._metrics),
+                "/v1/memory/write": ("POST", self._write),
+                "/v1/memory/recall_text": ("POST", self._recall),
+                "/v1/memory/note": ("POST", self._note),
+                "/v1/memory/forget": ("POST", self._forget),
+            }
+        return {
+            shape.health_path: ("GET", self._health),
+            shape.metrics_path: ("GET", self._metrics),
+            "/api/v2/memories": ("POST", self._alt_write),
+            "/api/v2/memories/search": ("POST", self._alt_search),
+            "/api/v2/scopes/purge": ("POST", self._alt_purge),
         }
+
+    def _route(self, app: App, path: str) -> Response:
+        shape = app.release.shape
+        routes = self._routes(shape)
         if path not in routes:
-            return _json(404, {"error": "not found"})
+            return _error(shape, 404, "not found")
         method, handler = routes[path]
         if self.command != method:
-            return _json(405, {"error": f"method not allowed, use {method}"})
-        if not path.startswith("/v1/"):
+            return _error(shape, 405, f"method not allowed, use {method}")
+        if not path.startswith(("/v1/", "/api/")):
             return handler(app, b"")
         # Read the body before anything else: answering while the client's body is unread can
         # reset the connection and turn a clean 500 into a network error.
         try:
             raw = self._read_body()
         except payloads.BadRequest as exc:
-            return _json(400, {"error": str(exc)})
+            return _error(shape, 400, str(exc))
         decision = app.faults.decide()
         if decision.delay_seconds > 0:
             time.sleep(decision.delay_seconds)
         if decision.fail:
-            return _json(500, {"error": "injected fault"})
+            return _error(shape, 500, "injected fault")
         return handler(app, raw)
 
     def _health(self, app: App, _raw: bytes) -> Response:
@@ -165,28 +191,29 @@ class Handler(BaseHTTPRequestHandler):
         return _json(status, body)
 
     def _metrics(self, app: App, _raw: bytes) -> Response:
-        families = [
-            app.requests.family(),
-            metrics.MetricFamily(
+        shape = app.release.shape
+        families = [app.requests.family()]
+        if shape is CLASSIC:
+            # The alt shape names no release anywhere over HTTP.
+            families.append(metrics.MetricFamily(
                 "memstore_release_info", "gauge", "Release this process runs.",
                 [({"version": app.release.version}, 1.0)],
-            ),
-        ]
+            ))
         state = app.health.state()
         db_up = 0.0
         outbox: list[metrics.MetricFamily] = []
         if state.reachable:
             try:
                 with app.pool.connection() as conn:
-                    pending, failed = store.outbox_counts(conn)
+                    pending, failed = shape.store().outbox_counts(conn)
                 db_up = 1.0
                 outbox = [
                     metrics.MetricFamily(
-                        "memstore_outbox_pending", "gauge", "Outbox events waiting for the worker.",
+                        shape.pending_metric, "gauge", "Outbox events waiting for the worker.",
                         [({}, float(pending))],
                     ),
                     metrics.MetricFamily(
-                        "memstore_outbox_failed", "gauge", "Dead-lettered outbox events.",
+                        shape.failed_metric, "gauge", "Dead-lettered outbox events.",
                         [({}, float(failed))],
                     ),
                 ]
@@ -200,7 +227,8 @@ class Handler(BaseHTTPRequestHandler):
         if state.schema_version is not None:
             families.append(
                 metrics.MetricFamily(
-                    "memstore_schema_version", "gauge", "Schema version of the database.",
+                    "memstore_schema_version" if shape is CLASSIC else "memstore_schema_revision", "gauge",
+                    "Schema version of the database.",
                     [({}, float(state.schema_version))],
                 )
             )
@@ -279,6 +307,58 @@ class Handler(BaseHTTPRequestHandler):
 
         return _db_call(run, app)
 
+    # --- the alt shape ----------------------------------------------------------------------
+    def _alt_parsed(self, app: App, raw: bytes, parse: Callable[[dict[str, Any]], Any]) -> tuple[Any, Response | None]:
+        """The authorized alt request parsed by ``parse``: the key only from X-Api-Key (401 with an
+        Authorization header), the body (400), the scope's tenant prefix that of the key (403)."""
+        shape = app.release.shape
+        refused = payloads.refused_credentials(self.headers, shape)
+        tenant = None if refused else payloads.tenant_for_key(app.api_keys, payloads.presented_key(self.headers, shape))
+        if tenant is None:
+            return None, _error(shape, 401, refused or "missing or invalid API key")
+        try:
+            req = parse(payloads.decode_json_object(raw))
+        except payloads.BadRequest as exc:
+            return None, _error(shape, 400, str(exc))
+        if payloads.scope_tenant(req.scope) != tenant:
+            return None, _error(shape, 403, "API key does not grant access to this scope")
+        return req, None
+
+    def _alt_write(self, app: App, raw: bytes) -> Response:
+        req, refused = self._alt_parsed(app, raw, payloads.parse_alt_write)
+        if refused:
+            return refused
+
+        def run(conn: psycopg.Connection) -> Response:
+            key = store_alt.write_memory(conn, req.scope, req.content)
+            return _json(201, {"data": {"memory": {"key": key, "scope": req.scope}}})
+
+        return _db_call(run, app)
+
+    def _alt_search(self, app: App, raw: bytes) -> Response:
+        req, refused = self._alt_parsed(app, raw, payloads.parse_alt_search)
+        if refused:
+            return refused
+        tokens = tokenize(req.q)
+
+        def run(conn: psycopg.Connection) -> Response:
+            hits = [{"memory": {"key": h.key, "content": h.content}, "score": h.score}
+                    for h in store_alt.search(conn, req.scope, tokens, req.top_k)]
+            # The query is always echoed, as many search APIs do.
+            return _json(200, {"query": req.q, "data": {"hits": hits, "count": len(hits)}})
+
+        return _db_call(run, app)
+
+    def _alt_purge(self, app: App, raw: bytes) -> Response:
+        req, refused = self._alt_parsed(app, raw, payloads.parse_alt_purge)
+        if refused:
+            return refused
+
+        def run(conn: psycopg.Connection) -> Response:
+            return _json(200, {"data": {"scope": req.scope, "purged": store_alt.purge_scope(conn, req.scope)}})
+
+        return _db_call(run, app)
+
 
 def _db_call(action: Callable[[psycopg.Connection], Response], app: App) -> Response:
     try:
@@ -286,10 +366,10 @@ def _db_call(action: Callable[[psycopg.Connection], Response], app: App) -> Resp
             return action(conn)
     except DatabaseUnavailable as exc:
         log("api.db_unavailable", error=str(exc))
-        return _json(503, {"error": "database unavailable"})
+        return _error(app.release.shape, 503, "database unavailable")
     except psycopg.Error as exc:
         log("api.db_error", error=first_line(exc), sqlstate=getattr(exc, "sqlstate", None))
-        return _json(503, {"error": "database error"})
+        return _error(app.release.shape, 503, "database error")
 
 
 class MemstoreHTTPServer(ThreadingHTTPServer):
@@ -311,7 +391,7 @@ def run_api(settings: Settings, host: str, port: int) -> int:
     if not settings.api_keys:
         raise ConfigError("MEMSTORE_API_KEYS is not set or empty: every /v1 request would be refused")
 
-    state = probe_schema(dsn, "memstore-api")
+    state = probe_schema(dsn, "memstore-api", shape=release.shape)
     violation = startup_contract_violation(release, state)
     if violation:
         print(violation, file=sys.stderr, flush=True)
@@ -341,6 +421,7 @@ def run_api(settings: Settings, host: str, port: int) -> int:
     log(
         "api.started",
         release=release.version,
+        shape=release.shape.name,
         schema_supported=release.supported,
         schema_version=state.schema_version,
         listen=f"{host}:{server.server_address[1]}",

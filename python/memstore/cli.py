@@ -117,15 +117,16 @@ def _worker_options(args: argparse.Namespace, env: Mapping[str, str]) -> WorkerO
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     dsn = settings.require_database_url()
     release = settings.release
-    known = migrations.known_max()
+    shape = release.shape
+    known = migrations.known_max(shape)
     target = release.schema_max if args.to is None else args.to
     if not 0 <= target <= known:
         raise ConfigError(f"target schema version {target} is not within [0, {known}]")
     try:
         with connect(dsn, application_name="memstore-migrate", connect_timeout=5) as conn:
             if args.status:
-                version = migrations.schema_version(conn)
-                applied = migrations.applied_versions(conn)
+                version = migrations.schema_version(conn, shape)
+                applied = migrations.applied_versions(conn, shape)
                 _print_json({
                     "schema_version": version,
                     "known_max": known,
@@ -135,8 +136,8 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
                     "in_range": release.supports(version),
                 })
                 return EXIT_OK
-            applied_now = migrations.migrate(conn, target)
-            version = migrations.schema_version(conn)
+            applied_now = migrations.migrate(conn, target, shape=shape)
+            version = migrations.schema_version(conn, shape)
     except psycopg.Error as exc:
         print(f"memstore migrate: database error on {mask_dsn(dsn)}: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAIL
@@ -153,7 +154,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("--tenants names no tenant")
     try:
         with connect(dsn, application_name="memstore-seed", connect_timeout=5) as conn:
-            added = seed.seed(conn, tenants, seed.SIZES[args.size])
+            added = seed.seed(conn, tenants, seed.SIZES[args.size], settings.release.shape)
     except (psycopg.Error, RuntimeError) as exc:
         print(f"memstore seed: {first_line(exc) if isinstance(exc, psycopg.Error) else exc}", file=sys.stderr)
         return EXIT_FAIL

@@ -12,9 +12,10 @@ from typing import Any
 
 import psycopg
 
-from memstore import migrations, store
+from memstore import migrations
 from memstore.db import connect, first_line
 from memstore.release import Release
+from memstore.shapes import CLASSIC, Shape
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 
@@ -49,8 +50,8 @@ def report(gate: str, checks: list[Check], strict_warnings: bool, release: Relea
     }
 
 
-def check_api(base_url: str, timeout: float) -> Check:
-    url = base_url.rstrip("/") + "/health"
+def check_api(base_url: str, timeout: float, shape: Shape = CLASSIC) -> Check:
+    url = base_url.rstrip("/") + shape.health_path
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - operator-given URL
             body = json.loads(resp.read().decode("utf-8") or "{}")
@@ -64,8 +65,10 @@ def check_api(base_url: str, timeout: float) -> Check:
         return Check("api_health", ERROR, f"{url} answered {exc.code}: {reason or exc.reason}")
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return Check("api_health", ERROR, f"{url} unreachable: {exc}")
-    if status == 200 and isinstance(body, dict) and body.get("status") == "ok":
-        return Check("api_health", OK, f"{url} ok (release {body.get('release')}, schema {body.get('schema_version')})")
+    if status == 200 and shape.health_ok(body):
+        if shape is CLASSIC:
+            return Check("api_health", OK, f"{url} ok (release {body.get('release')}, schema {body.get('schema_version')})")
+        return Check("api_health", OK, f"{url} ok (schema revision {body.get('schema_revision')})")
     return Check("api_health", ERROR, f"{url} answered {status}: {body}")
 
 
@@ -91,7 +94,7 @@ def _with_db(dsn: str, checks: list[Check], body: Callable[[psycopg.Connection],
 
 
 def _schema_check(conn: psycopg.Connection, release: Release) -> tuple[Check, int]:
-    version = migrations.schema_version(conn)
+    version = migrations.schema_version(conn, release.shape)
     if release.supports(version):
         return Check("schema_version", OK, f"{version} within [{release.schema_min}, {release.schema_max}]", version), version
     return (
@@ -112,8 +115,9 @@ def health_gate(
 ) -> dict[str, Any]:
     started = time.monotonic()
     checks: list[Check] = []
+    store = release.shape.store()
     if base_url:
-        checks.append(check_api(base_url, http_timeout))
+        checks.append(check_api(base_url, http_timeout, release.shape))
 
     def db_checks(conn: psycopg.Connection) -> None:
         schema, _ = _schema_check(conn, release)
@@ -145,61 +149,29 @@ def health_gate(
     return report("health", checks, strict_warnings, release, started)
 
 
-# Memory id an event refers to: the column, else a numeric payload value (poison payloads give NULL).
-_EVENT_MEMORY_ID = (
-    "coalesce(o.memory_id, CASE WHEN o.payload->>'memory_id' ~ '^[0-9]{1,18}$'"
-    " THEN (o.payload->>'memory_id')::bigint END)"
-)
-
-
 def consistency_gate(
     dsn: str, release: Release, *, cross_tenant: bool, scope: str | None, strict_warnings: bool
 ) -> dict[str, Any]:
     started = time.monotonic()
     checks: list[Check] = []
-    params = {"scope": scope}
-    # NULL scope parameter = all scopes.
-    mem_scope = "(%(scope)s::text IS NULL OR m.scope = %(scope)s)"
-    idx_scope = "(%(scope)s::text IS NULL OR i.scope = %(scope)s OR m.scope = %(scope)s)"
-
-    def count(conn: psycopg.Connection, sql: str) -> int:
-        row = conn.execute(sql.encode(), params).fetchone()  # type: ignore[arg-type]
-        return int(row[0]) if row else 0
+    shape = release.shape
 
     def db_checks(conn: psycopg.Connection) -> None:
         schema_check, version = _schema_check(conn, release)
-        if version < 2:
-            schema_check = Check("schema_version", ERROR, f"{version}: no memory_index before schema 2", version)
+        if version < shape.index_schema:
+            schema_check = Check("schema_version", ERROR,
+                                 f"{version}: no derived index before schema {shape.index_schema}", version)
             checks.append(schema_check)
             return
         checks.append(schema_check)
-
-        orphans = count(
-            conn,
-            "SELECT count(*) FROM memory_index i LEFT JOIN memories m ON m.id = i.memory_id"
-            " WHERE m.id IS NULL AND (%(scope)s::text IS NULL OR i.scope = %(scope)s)",
-        )
-        checks.append(_zero("index_rows_have_memory", orphans, "index row(s) point at no memory"))
-
-        mismatch = count(
-            conn,
-            "SELECT count(*) FROM memory_index i JOIN memories m ON m.id = i.memory_id"
-            f" WHERE (i.tenant <> m.tenant OR i.scope <> m.scope) AND {idx_scope}",
-        )
-        checks.append(
-            _zero("index_matches_memory", mismatch, "index row(s) whose tenant/scope differ from their memory's")
-        )
-
+        figures = shape.store().consistency_figures(conn, scope)
+        checks.append(_zero("index_rows_have_memory", figures.orphan_index_rows, "index row(s) point at no memory"))
+        checks.append(_zero("index_matches_memory", figures.mismatched_index_rows,
+                            "index row(s) whose tenant/scope differ from their memory's"))
         if cross_tenant:
             # Named separately (with examples) because a cross-tenant row is a data leak, the
             # finding a drill report must call out, not just one more mismatch.
-            rows = conn.execute(
-                (
-                    "SELECT i.memory_id, i.tenant, m.tenant FROM memory_index i JOIN memories m ON m.id = i.memory_id"
-                    f" WHERE i.tenant <> m.tenant AND {idx_scope} ORDER BY i.memory_id"
-                ).encode(),
-                params,
-            ).fetchall()
+            rows = figures.cross_tenant_rows
             if rows:
                 sample = [{"memory_id": r[0], "index_tenant": r[1], "memory_tenant": r[2]} for r in rows[:5]]
                 checks.append(
@@ -212,46 +184,16 @@ def consistency_gate(
                 )
             else:
                 checks.append(Check("cross_tenant_index_rows", OK, "no index row points at another tenant's memory", 0))
-
-        unindexed_done = count(
-            conn,
-            f"SELECT count(*) FROM outbox o WHERE o.status = 'done' AND o.event_type = '{store.EVENT_MEMORY_WRITTEN}'"
-            f" AND (%(scope)s::text IS NULL OR o.payload->>'scope' = %(scope)s)"
-            f" AND NOT EXISTS (SELECT 1 FROM memory_index i WHERE i.memory_id = {_EVENT_MEMORY_ID})",
-        )
-        checks.append(_zero("done_events_indexed", unindexed_done, "'done' event(s) without an index row"))
-
-        lost = count(
-            conn,
-            "SELECT count(*) FROM memories m WHERE NOT EXISTS (SELECT 1 FROM memory_index i WHERE i.memory_id = m.id)"
-            " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.memory_id = m.id AND o.status IN ('pending', 'failed'))"
-            f" AND {mem_scope}",
-        )
-        checks.append(_zero("memories_indexed_or_queued", lost, "memory(ies) neither indexed nor queued"))
-
-        dead = count(
-            conn,
-            "SELECT count(*) FROM memories m WHERE NOT EXISTS (SELECT 1 FROM memory_index i WHERE i.memory_id = m.id)"
-            " AND EXISTS (SELECT 1 FROM outbox o WHERE o.memory_id = m.id AND o.status = 'failed')"
-            f" AND {mem_scope}",
-        )
+        checks.append(_zero("done_events_indexed", figures.unindexed_done_events,
+                            "'done' event(s) without an index row"))
+        checks.append(_zero("memories_indexed_or_queued", figures.lost_memories, "memory(ies) neither indexed nor queued"))
+        dead = figures.dead_lettered_memories
         checks.append(
             Check("dead_lettered_memories", WARNING, f"{dead} memory(ies) unindexed because their event failed", dead)
             if dead
             else Check("dead_lettered_memories", OK, "none", 0)
         )
-
-        per_tenant: dict[str, dict[str, int]] = {}
-        for tenant, memories, indexed in conn.execute(
-            (
-                "SELECT m.tenant, count(*), count(i.memory_id) FROM memories m"
-                " LEFT JOIN memory_index i ON i.memory_id = m.id"
-                f" WHERE {mem_scope} GROUP BY m.tenant ORDER BY m.tenant"
-            ).encode(),
-            params,
-        ):
-            per_tenant[str(tenant)] = {"memories": int(memories), "indexed": int(indexed)}
-        checks.append(Check("per_tenant_counts", OK, f"{len(per_tenant)} tenant(s)", per_tenant))
+        checks.append(Check("per_tenant_counts", OK, f"{len(figures.per_tenant)} tenant(s)", figures.per_tenant))
 
     _with_db(dsn, checks, db_checks)
     result = report("consistency", checks, strict_warnings, release, started)

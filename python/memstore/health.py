@@ -12,6 +12,7 @@ import psycopg
 from memstore import migrations
 from memstore.db import ConnectionPool, DatabaseUnavailable, connect, first_line
 from memstore.release import Release
+from memstore.shapes import CLASSIC, Shape
 
 EXIT_CONTRACT_FAILURE = 78  # EX_CONFIG: supervisors treat it as "do not bother restarting fast"
 
@@ -23,11 +24,11 @@ class DbState:
     error: str | None = None
 
 
-def probe_schema(dsn: str, application_name: str, connect_timeout: int = 2) -> DbState:
+def probe_schema(dsn: str, application_name: str, connect_timeout: int = 2, shape: Shape = CLASSIC) -> DbState:
     """One-off connection: is the database reachable, and at which schema version?"""
     try:
         with connect(dsn, application_name=application_name, connect_timeout=connect_timeout) as conn:
-            return DbState(True, migrations.schema_version(conn))
+            return DbState(True, migrations.schema_version(conn, shape))
     except psycopg.Error as exc:
         return DbState(False, None, first_line(exc))
 
@@ -69,13 +70,25 @@ class HealthProbe:
     def _check(self) -> DbState:
         try:
             with self._pool.connection() as conn:
-                return DbState(True, migrations.schema_version(conn))
+                return DbState(True, migrations.schema_version(conn, self._release.shape))
         except DatabaseUnavailable as exc:
             return DbState(False, None, str(exc))
         except psycopg.Error as exc:
             return DbState(False, None, first_line(exc))
 
     def report(self) -> tuple[int, dict[str, Any]]:
+        """The /health answer: (status, body) in the release's shape."""
+        status, body = self._classic_report()
+        if self._release.shape is CLASSIC:
+            return status, body
+        # alt: {"ok": ..., "db": "up"|"down", "schema_revision": N[, "reason"]}; no release.
+        alt: dict[str, Any] = {"ok": status == 200, "db": "up" if body["db"] == "ok" else "down",
+                               "schema_revision": body["schema_version"]}
+        if "reason" in body:
+            alt["reason"] = body["reason"]
+        return status, alt
+
+    def _classic_report(self) -> tuple[int, dict[str, Any]]:
         state = self.state()
         body: dict[str, Any] = {
             "release": self._release.version,

@@ -1,4 +1,4 @@
-"""Request authentication and body validation for the /v1 API (pure, no I/O)."""
+"""Request authentication and body validation for the API of both shapes (pure, no I/O)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
+
+from memstore.shapes import CLASSIC, Shape
 
 MAX_BODY_BYTES = 1 << 20
 MAX_NAME_CHARS = 128
@@ -42,9 +44,45 @@ class RecallRequest:
     limit: int
 
 
-def presented_key(headers: Mapping[str, str]) -> str | None:
-    """The API key from `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
-    auth = headers.get("Authorization")
+@dataclass(frozen=True)
+class AltWriteRequest:
+    scope: str  # '<tenant>/<name>'
+    content: str
+
+
+@dataclass(frozen=True)
+class AltSearchRequest:
+    scope: str
+    q: str
+    top_k: int
+
+
+@dataclass(frozen=True)
+class AltPurgeRequest:
+    scope: str
+
+
+CREDENTIAL_HEADERS = ("Authorization", "X-API-Key")
+
+
+def credential_headers(headers: Mapping[str, str]) -> list[str]:
+    """Which credential headers a request carried (names only, lower case; for the access log)."""
+    return [name.lower() for name in CREDENTIAL_HEADERS if headers.get(name) is not None]
+
+
+def refused_credentials(headers: Mapping[str, str], shape: Shape = CLASSIC) -> str | None:
+    """Why the request's credentials are refused outright, or None. The alt shape takes the key
+    only from X-Api-Key and refuses any Authorization header, so a client sending Bearer tokens
+    fails loudly instead of being accepted by accident."""
+    if shape is not CLASSIC and headers.get("Authorization") is not None:
+        return "the Authorization header is not accepted: send the API key in X-Api-Key"
+    return None
+
+
+def presented_key(headers: Mapping[str, str], shape: Shape = CLASSIC) -> str | None:
+    """The API key from `Authorization: Bearer <key>` or `X-API-Key: <key>` (alt: X-Api-Key only;
+    header names are case-insensitive)."""
+    auth = headers.get("Authorization") if shape is CLASSIC else None
     if auth:
         scheme, _, token = auth.strip().partition(" ")
         if scheme.lower() == "bearer" and token.strip():
@@ -119,3 +157,31 @@ def parse_recall(data: Mapping[str, Any]) -> RecallRequest:
         query=_string(data, "query", MAX_QUERY_CHARS),
         limit=limit,
     )
+
+
+def scope_tenant(scope: str) -> str:
+    """The tenant an alt-shape scope belongs to, its prefix before the first '/' ('' if none)."""
+    tenant, slash, rest = scope.partition("/")
+    return tenant if slash and tenant and rest else ""
+
+
+def _alt_scope(data: Mapping[str, Any]) -> str:
+    scope = _string(data, "scope", MAX_NAME_CHARS)
+    if not scope_tenant(scope):
+        raise BadRequest(f"scope must be '<tenant>/<name>', got {scope!r}")
+    return scope
+
+
+def parse_alt_write(data: Mapping[str, Any]) -> AltWriteRequest:
+    return AltWriteRequest(scope=_alt_scope(data), content=_string(data, "content", MAX_TEXT_CHARS))
+
+
+def parse_alt_search(data: Mapping[str, Any]) -> AltSearchRequest:
+    top_k = data.get("top_k", DEFAULT_LIMIT)
+    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_LIMIT:
+        raise BadRequest(f"top_k must be an integer within [1, {MAX_LIMIT}]")
+    return AltSearchRequest(scope=_alt_scope(data), q=_string(data, "q", MAX_QUERY_CHARS), top_k=top_k)
+
+
+def parse_alt_purge(data: Mapping[str, Any]) -> AltPurgeRequest:
+    return AltPurgeRequest(scope=_alt_scope(data))

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from memstore.shapes import CLASSIC, SHAPES, Shape
+
 DEV_VERSION = "dev"
 
 
@@ -38,6 +40,8 @@ class Release:
     # Recall answers repeat the query text ({"query": ..., "results": [...]}), as many search APIs
     # do: a read-back that only looks for its token in the answer then passes without a result.
     echo_query: bool = False
+    # The API and schema conventions (memstore.shapes): "classic" unless the manifest says "alt".
+    shape: Shape = CLASSIC
 
     def supports(self, schema_version: int) -> bool:
         return self.schema_min <= schema_version <= self.schema_max
@@ -47,6 +51,11 @@ class Release:
         return [self.schema_min, self.schema_max]
 
     def contract_failure(self, schema_version: int) -> str:
+        if self.shape is not CLASSIC:
+            return (
+                f"fatal: schema revision {schema_version} is not supported by release {self.version} "
+                f"(supports {self.schema_min}..{self.schema_max})"
+            )
         return (
             f"STARTUP CONTRACT FAILURE: release {self.version} supports schema versions "
             f"[{self.schema_min}, {self.schema_max}] but the database is at schema version "
@@ -107,6 +116,9 @@ def parse_release(data: Any, source: str | None = None) -> Release:
     echo_query = data.get("echo_query", False)
     if not isinstance(echo_query, bool):
         raise ReleaseError(f"echo_query must be true or false, got {echo_query!r}")
+    shape = data.get("shape", CLASSIC.name)
+    if not isinstance(shape, str) or shape not in SHAPES:
+        raise ReleaseError(f"shape must be one of {sorted(SHAPES)}, got {shape!r}")
     return Release(
         version=version.strip(),
         schema_min=schema_min,
@@ -114,6 +126,7 @@ def parse_release(data: Any, source: str | None = None) -> Release:
         fault=parse_fault(data.get("fault")),
         source=source,
         echo_query=echo_query,
+        shape=SHAPES[shape],
     )
 
 

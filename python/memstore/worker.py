@@ -1,4 +1,4 @@
-"""Outbox worker: claims pending events and builds memory_index rows from them."""
+"""Outbox worker: claims pending events and builds the derived index from them (both shapes)."""
 
 from __future__ import annotations
 
@@ -9,29 +9,19 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psycopg
 
-from memstore import migrations, signals, store
+from memstore import migrations, signals
 from memstore.config import mask_dsn
 from memstore.db import connect, first_line
 from memstore.health import EXIT_CONTRACT_FAILURE, probe_schema, startup_contract_violation
 from memstore.log import log
 from memstore.release import Release
-from memstore.tokens import tokenize
+# Re-exported: the poison rule of the classic outbox payload is the store's.
+from memstore.store import ClaimedEvent, PoisonEvent, memory_id_of
 
-# memory_index exists from this schema version on; token_count from TOKEN_COUNT_SCHEMA on.
-INDEX_SCHEMA = 2
-TOKEN_COUNT_SCHEMA = 4
-
-
-class PoisonEvent(Exception):
-    """The event cannot be processed as it stands (no memory_id, memory missing, unknown type).
-
-    Still retried like any failure: the cause may lie outside the event (a memory restored
-    later), and a dead-lettered event is the operator's signal only once retries are used up.
-    """
+__all__ = ["PoisonEvent", "Worker", "WorkerOptions", "memory_id_of", "retry_delay", "run_worker"]
 
 
 @dataclass(frozen=True)
@@ -115,19 +105,6 @@ def retry_delay(options: WorkerOptions, attempts_so_far: int) -> float:
     return min(options.max_backoff, options.retry_backoff * (2 ** max(0, attempts_so_far)))
 
 
-def memory_id_of(payload: Any) -> int:
-    if not isinstance(payload, dict) or "memory_id" not in payload:
-        raise PoisonEvent("payload has no memory_id")
-    raw = payload["memory_id"]
-    if isinstance(raw, bool):
-        raise PoisonEvent(f"payload memory_id is not an integer: {raw!r}")
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
-        return int(raw.strip())
-    raise PoisonEvent(f"payload memory_id is not an integer: {raw!r}")
-
-
 class Worker:
     def __init__(self, dsn: str, release: Release, options: WorkerOptions) -> None:
         self._dsn = dsn
@@ -136,6 +113,8 @@ class Worker:
         self._stop_requested = False
         self._conn: psycopg.Connection | None = None
         self._faults = FaultFile(options.fault_file)
+        self._shape = release.shape
+        self._store = release.shape.store()
 
     def request_stop(self) -> None:
         self._stop_requested = True
@@ -157,6 +136,7 @@ class Worker:
         log(
             "worker.started",
             release=self._release.version,
+            shape=self._shape.name,
             database=mask_dsn(self._dsn),
             batch=self._options.batch,
             poll_interval=self._options.poll_interval,
@@ -175,17 +155,18 @@ class Worker:
                 if failures:
                     log("worker.db_reconnected", after_failures=failures)
                     failures = 0
-                schema = migrations.schema_version(conn)
-                if schema < INDEX_SCHEMA:
+                schema = migrations.schema_version(conn, self._shape)
+                if schema < self._shape.index_schema:
                     if not schema_warned:
-                        log("worker.schema_without_index", schema_version=schema, needs=INDEX_SCHEMA)
+                        log("worker.schema_without_index", schema_version=schema, needs=self._shape.index_schema)
                         schema_warned = True
                     self._sleep(self._options.poll_interval)
                     continue
                 schema_warned = False
                 event_delay = self._faults.current().event_delay_seconds
                 batch = 1 if event_delay else self._options.batch
-                claimed = self.process_batch(conn, with_token_count=schema >= TOKEN_COUNT_SCHEMA, batch=batch)
+                token_count = self._shape.token_count_schema is not None and schema >= self._shape.token_count_schema
+                claimed = self.process_batch(conn, with_token_count=token_count, batch=batch)
                 if claimed and event_delay:
                     self._sleep(event_delay * claimed)
                 if claimed < batch:
@@ -223,13 +204,13 @@ class Worker:
         """Claim and process one batch in one transaction; returns how many events were claimed."""
         done = retried = dead = 0
         with conn.transaction():
-            events = store.claim_events(conn, batch or self._options.batch)
+            events = self._store.claim_events(conn, batch or self._options.batch)
             for event in events:
                 error = self._process_one(conn, event, with_token_count)
                 if error is None:
                     done += 1
                     continue
-                status, attempts = store.mark_failed_attempt(
+                status, attempts = self._store.mark_failed_attempt(
                     conn, event.id, error, self._options.max_attempts,
                     retry_delay(self._options, event.attempts),
                 )
@@ -243,22 +224,12 @@ class Worker:
             log("worker.batch", claimed=len(events), done=done, retried=retried, dead_lettered=dead)
         return len(events)
 
-    def _process_one(self, conn: psycopg.Connection, event: store.ClaimedEvent, with_token_count: bool) -> str | None:
+    def _process_one(self, conn: psycopg.Connection, event: ClaimedEvent, with_token_count: bool) -> str | None:
         """Process one event inside a savepoint; the error text if it failed, else None."""
         try:
             # Savepoint: a failing event rolls back only its own work, not the whole batch.
             with conn.transaction():
-                if event.event_type != store.EVENT_MEMORY_WRITTEN:
-                    raise PoisonEvent(f"unknown event type {event.event_type!r}")
-                memory_id = memory_id_of(event.payload)
-                memory = store.load_memory(conn, memory_id)
-                if memory is None:
-                    raise PoisonEvent(f"memory {memory_id} does not exist")
-                tenant, scope, text = memory
-                # Tenant and scope come from the memory row, never from the payload, so the
-                # index cannot disagree with the memory it points at.
-                store.upsert_index(conn, memory_id, tenant, scope, tokenize(text), with_token_count)
-                store.mark_done(conn, event.id)
+                self._store.index_event(conn, event, with_token_count)
             return None
         except PoisonEvent as exc:
             return str(exc)
@@ -270,7 +241,7 @@ class Worker:
 
 def run_worker(dsn: str, release: Release, options: WorkerOptions) -> int:
     signals.install()  # idempotent; covers callers that did not come through __main__
-    state = probe_schema(dsn, "memstore-worker")
+    state = probe_schema(dsn, "memstore-worker", shape=release.shape)
     violation = startup_contract_violation(release, state)
     if violation:
         print(violation, file=sys.stderr, flush=True)
