@@ -33,7 +33,7 @@ description:
     succeeds only when that listener is one of O(processes) or a process they started; it fails
     at once when one of them is no longer running or another process holds the port.
   - O(state=port_free) fails when anything listens on O(port), naming the process.
-  - Through its action plugin on the controller, a start is journaled (kind C(process): the
+  - Through its action plugin on the controller, a start is journaled (kind C(process), with the
     identity file, the token and the log directory) before the process is started, so that
     C(hadrill recover) stops it even after a crash in the middle of the start; a stop closes
     the entry only when the process is gone, and keeps the log.
