@@ -43,8 +43,8 @@ class SeedSize:
 SIZES = {
     # Thousands of memories: what every sandbox gets, so its checks compare something.
     "small": SeedSize(per_tenant=2000, text_words=30),
-    # About 1 GB of memories, index and outbox for three tenants.
-    "large": SeedSize(per_tenant=250_000, text_words=150),
+    # About 1 GB of memories, index and outbox for three tenants (measured: 2.9 KB a row, 0.2 ms a row).
+    "large": SeedSize(per_tenant=120_000, text_words=150),
 }
 
 
