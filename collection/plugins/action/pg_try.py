@@ -87,4 +87,3 @@ class ActionModule(DrillAction):
                          for item in results]
         result.update(changed=False, passed=all(item["passed"] for item in outcomes), trials=outcomes)
         return result
-
