@@ -74,23 +74,23 @@ class PlaybookRun:
         return "\n".join(self.output.splitlines()[-lines:])
 
 
-def run_playbook(playbook: Path, *extra: str, timeout: float = PLAYBOOK_TIMEOUT) -> PlaybookRun:
+def run_playbook(playbook: Path, *extra: str, timeout: float = PLAYBOOK_TIMEOUT, inventory: Path = INVENTORY) -> PlaybookRun:
     started = time.monotonic()
     proc = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), *extra_vars_args(), str(playbook), *extra],
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), *extra_vars_args(), str(playbook), *extra],
         cwd=REPO, env=ansible_env(), capture_output=True, text=True, timeout=timeout,
     )
     return PlaybookRun(proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started)
 
 
-def run_sandbox_playbook(state: str = "present") -> PlaybookRun:
-    return run_playbook(SANDBOX_PLAYBOOK, "-e", f"sandbox_state={state}")
+def run_sandbox_playbook(state: str = "present", inventory: Path = INVENTORY) -> PlaybookRun:
+    return run_playbook(SANDBOX_PLAYBOOK, "-e", f"sandbox_state={state}", inventory=inventory)
 
 
-def load_inventory_facts() -> dict[str, Any]:
+def load_inventory_facts(inventory: Path = INVENTORY) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sandbox-facts-") as tmp:
         out = Path(tmp) / "facts.json"
-        run = run_playbook(FACTS_PLAYBOOK, "-e", f"facts_out={out}", timeout=120)
+        run = run_playbook(FACTS_PLAYBOOK, "-e", f"facts_out={out}", timeout=120, inventory=inventory)
         assert run.returncode == 0, f"rendering the inventory facts failed:\n{run.tail()}"
         return json.loads(out.read_text(encoding="utf-8"))
 
@@ -101,6 +101,7 @@ class Sandbox:
 
     facts: dict[str, Any]
     bring_up_run: PlaybookRun | None = None  # the fixture's own bring-up, if it needed one
+    inventory: Path = INVENTORY  # another sandbox inventory (inventories/local-alt) beside the default one
     _token_seq: list[int] = field(default_factory=lambda: [0])
 
     # --- facts -----------------------------------------------------------------------------
@@ -146,7 +147,7 @@ class Sandbox:
     @property
     def inventory_args(self) -> list[str]:
         """How a drill in a test addresses this sandbox: -i inventories/local [-e @vars]."""
-        return ["-i", str(INVENTORY), *extra_vars_args()]
+        return ["-i", str(self.inventory), *extra_vars_args()]
 
     def release_dir(self, version: str) -> Path:
         return Path(self.facts["release_root"]) / version
@@ -154,7 +155,7 @@ class Sandbox:
     # --- actions ---------------------------------------------------------------------------
     def run_playbook(self, state: str = "present") -> PlaybookRun:
         """playbooks/sandbox.yml with sandbox_state=`state` (returned, not asserted)."""
-        return run_sandbox_playbook(state)
+        return run_sandbox_playbook(state, self.inventory)
 
     def bring_up(self) -> PlaybookRun:
         """Run the sandbox playbook (present), assert it passed and wait until healthy."""
@@ -238,7 +239,7 @@ class Sandbox:
 
 
 def bring_up(sandbox: Sandbox) -> PlaybookRun:
-    run = run_sandbox_playbook("present")
+    run = run_sandbox_playbook("present", sandbox.inventory)
     assert run.returncode == 0, f"playbooks/sandbox.yml failed:\n{run.tail(80)}"
     wait_until(sandbox.healthy, timeout=60, interval=0.5, what="the sandbox to be healthy")
     return run

@@ -20,6 +20,22 @@ def test_staging_is_valid_with_every_scenario():
     assert len(config.hosts["api"]) == 2
 
 
+def test_the_alternative_shape_sandbox_is_valid_with_every_scenario():
+    """inventories/local-alt: the same deployment as inventories/local, described by other values
+    (memstore's alt shape, other host names, the command platform adapter)."""
+    config = resolve(REPO / "inventories" / "local-alt", {}).validate()
+    default = resolve(REPO / "inventories" / "local", {}).validate()
+    assert config.settings.drill_scenarios == ["restore", "rollback", "replay"]
+    assert (config.settings.drill_environment, config.settings.drill_environment_class) == ("local-alt", "sandbox")
+    assert {group: len(hosts) for group, hosts in config.hosts.items()} == {
+        group: len(hosts) for group, hosts in default.hosts.items()}
+    assert not set(config.hosts["api"]) & set(default.hosts["api"])
+    assert {host.platform_adapter for group in ("api", "worker") for host in config.hosts[group].values()} == {"command"}
+    assert {host.api_health_path for host in config.hosts["api"].values()} == {"/healthz"}
+    assert config.settings.drill_http_headers.keys() == {"X-Api-Key"}
+    assert config.scenarios["rollback"].api_rollback_health_release_field == ""
+
+
 def test_production_runs_no_fault_scenario_by_default():
     config = resolve(REPO / "inventories" / "production", {}).validate()
     assert config.settings.is_production and config.settings.drill_scenarios == []
@@ -43,7 +59,8 @@ def test_production_fault_scenarios_need_the_confirmed_opt_in():
 
 def test_every_example_sets_its_environment_class_explicitly():
     """The class is never defaulted: each example names it, and every host resolves it alike."""
-    for environment, expected in (("local", "sandbox"), ("staging", "staging"), ("production", "production")):
+    for environment, expected in (("local", "sandbox"), ("local-alt", "sandbox"), ("staging", "staging"),
+                                  ("production", "production")):
         resolved = resolve(REPO / "inventories" / environment, {})
         assert resolved.variables["drill_environment_class"] == expected
         assert {host: values.get("drill_environment_class") for host, values in resolved.hosts.items()} == {
@@ -51,7 +68,7 @@ def test_every_example_sets_its_environment_class_explicitly():
 
 
 def test_every_example_names_the_primary_data_directory():
-    for environment in ("local", "staging", "production"):
+    for environment in ("local", "local-alt", "staging", "production"):
         config = resolve(REPO / "inventories" / environment, {}).validate()
         assert config.db_primary[1].db_data_dir
 
