@@ -2,8 +2,9 @@
 # Copyright: hadrill maintainers. GNU General Public License v3.0+ (see LICENSE).
 """Stop every process that belongs to a sandbox root, then report what is left.
 
-A process belongs to the sandbox when its command line mentions ROOT or its working directory
-is inside ROOT (PostgreSQL backends run in their data directory, the app programs in their
+A process belongs to the sandbox when its command line mentions ROOT as a path (ROOT itself or a
+path below it: /var/lib/hadrill-sandbox never matches /var/lib/hadrill-sandbox-alt, a sandbox
+running beside it) or its working directory is inside ROOT (PostgreSQL backends run in their data directory, the app programs in their
 release directory). The caller and its ancestors are never touched. Processes get SIGTERM
 (PostgreSQL postmasters SIGINT, a fast shutdown), then SIGKILL once TIMEOUT seconds have passed.
 Prints one JSON object: {"signalled": [...], "killed": [...], "left": [...]}.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -30,8 +32,14 @@ def ancestors() -> set[int]:
     return pids
 
 
+def names(root: str):
+    """Matches ROOT in a command line where it is a whole path or a directory of one."""
+    return re.compile(re.escape(root) + r"(?=/|$|[\s'\"=:;,])")
+
+
 def members(root: str, spare: set[int]) -> dict[int, str]:
     found = {}
+    mentions = names(root)
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) in spare:
             continue
@@ -47,7 +55,7 @@ def members(root: str, spare: set[int]) -> dict[int, str]:
             cwd = os.path.realpath(os.readlink(f"/proc/{pid}/cwd"))
         except OSError:
             cwd = ""
-        if root in cmdline or cwd == root or cwd.startswith(root + "/"):
+        if mentions.search(cmdline) or cwd == root or cwd.startswith(root + "/"):
             found[pid] = cmdline
     return found
 
