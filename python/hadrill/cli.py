@@ -361,7 +361,40 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise Refused(f"{root}: summary.json is not readable: {str(exc).splitlines()[0]}") from None
     signoffs = [item.statement for item in statements.load(root).signoffs
                 if isinstance(item.statement, statements.SignoffStatement)]
+    if args.pdf or args.junit or args.prometheus:
+        return _export(root, summary, signoffs, args)
     sys.stdout.write(render_report(summary, signoffs))
+    return EXIT_PASS
+
+
+def _export(root: Path, summary: Any, signoffs: list[Any], args: argparse.Namespace) -> int:
+    """hadrill report --junit/--prometheus/--pdf: the drill in the formats other tools read."""
+    import tempfile
+
+    from hadrill import metrics, prometheus
+    from hadrill.browser import BrowserError, print_pdf
+    from hadrill.html_report import render_html
+    from hadrill.junit import render_junit
+
+    if args.junit:
+        Path(args.junit).write_text(render_junit(summary), encoding="utf-8")
+        print(f"JUnit XML: {args.junit}")
+    if args.prometheus:
+        target = Path(args.prometheus)
+        if not target.parent.is_dir():
+            raise UsageError(f"--prometheus {args.prometheus}: no such directory {target.parent}")
+        prometheus.write_textfile(target, metrics.families(summary), metrics.grouping(summary))
+        print(f"Prometheus textfile: {args.prometheus} (environment {summary.environment} updated)")
+    if args.pdf:
+        with tempfile.TemporaryDirectory(prefix="hadrill-report-") as scratch:
+            html = Path(scratch) / "report.html"
+            html.write_text(render_html(summary, root, signoffs), encoding="utf-8")
+            try:
+                print_pdf(html, Path(args.pdf))
+            except BrowserError as exc:
+                print(f"hadrill: --pdf: {exc}", file=sys.stderr)
+                return EXIT_COULD_NOT_RUN
+        print(f"PDF: {args.pdf} (report.html with {len(signoffs)} sign-off(s), printed by Chromium)")
     return EXIT_PASS
 
 
@@ -440,6 +473,11 @@ def cmd_history(args: argparse.Namespace) -> int:
             percent=default.percent if args.tolerance_percent is None else args.tolerance_percent,
             seconds=default.seconds if args.tolerance_seconds is None else args.tolerance_seconds)
     rows, skipped = load(root, tolerance)
+    if args.html:
+        from hadrill.history import render_html
+
+        Path(args.html).write_text(render_html(rows, skipped, root), encoding="utf-8")
+        print(f"history page: {args.html} ({len(rows)} verified drill(s))")
     if rows:
         print(render_table(rows))
     for item in skipped:
@@ -506,6 +544,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seal a bundle whose drill stopped before sealing it (recorded in the bundle)")
     report.add_argument("--reason", help="with --reseal: why, recorded with the seal")
     report.add_argument("--signing-key", metavar="KEY", help="with --reseal: sign the seal with this SSH key")
+    report.add_argument("--pdf", metavar="FILE", help="print report.html with its sign-offs to a PDF (needs Chromium)")
+    report.add_argument("--junit", metavar="FILE", help="write the drill as JUnit XML (the bundle's junit.xml)")
+    report.add_argument("--prometheus", metavar="FILE",
+                        help="write the drill's metrics into a node_exporter textfile (other environments kept)")
     report.set_defaults(func=cmd_report)
 
     verify = commands.add_parser(
@@ -542,6 +584,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="flag a figure only when it grew by more than P%% (default: drill_history_tolerance, 10)")
     history.add_argument("--tolerance-seconds", type=float, metavar="S",
                          help="... and by more than S seconds (default: drill_history_tolerance, 5)")
+    history.add_argument("--html", metavar="FILE",
+                         help="also write a page charting RTO, RPO, rollback and drain over time per environment")
     history.set_defaults(func=cmd_history)
 
     schema = commands.add_parser("schema", help="print a published JSON Schema of the evidence bundle")

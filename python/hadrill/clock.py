@@ -41,6 +41,16 @@ def parse_utc(text: str) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+def parse_utc_or_none(text: str | None) -> datetime | None:
+    """parse_utc, or None for no text or a text that is not such a timestamp (a step not reached)."""
+    if not text:
+        return None
+    try:
+        return parse_utc(text)
+    except ValueError:
+        return None
+
+
 def format_duration(seconds: float | None) -> str:
     """Human duration as in the reference record: 18m40s, 7m, 2.4s."""
     if seconds is None:

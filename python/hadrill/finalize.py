@@ -17,12 +17,22 @@ from typing import Final
 import hadrill
 from hadrill import clock, journal, layout, lock, manifest, runtime, statements
 from hadrill.context import BundleContext
+from hadrill.notify import DELIVERY_MARKER
 from hadrill.events import make_marker, read_lines, record_marker
 from hadrill.samplers import launcher
 from hadrill.scenarios import TITLES
 from hadrill.scenarios.base import as_check, not_selected
 from hadrill.signing import Key, SigningError
-from hadrill.summary import GateResult, IncidentNotes, Preconditions, ScenarioSummary, SealInfo, Signing, Summary
+from hadrill.summary import (
+    Delivery,
+    GateResult,
+    IncidentNotes,
+    Preconditions,
+    ScenarioSummary,
+    SealInfo,
+    Signing,
+    Summary,
+)
 from hadrill.verdict import overall
 
 SEALED_MARKER = "evidence_sealed"
@@ -136,6 +146,8 @@ def compute_summary(root: Path) -> Summary:
         hadrill_version=hadrill.__version__,
         controller=drill.get("controller", {}),
         seal=_seal_info(ctx),
+        deliveries=[Delivery.model_validate({**marker.data, "at": marker.ts})
+                    for marker in ctx.markers.all(DELIVERY_MARKER)],
     )
 
 
@@ -174,8 +186,10 @@ def sweep_secrets(root: Path) -> int:
 
 
 def evidence_files(root: Path) -> list[str]:
-    """The files summary.json lists: every bundle file, summary.json and report.md included."""
-    return sorted(set(manifest.bundle_files(root)) | {"summary.json", "report.md"})
+    """The files summary.json lists: every bundle file, summary.json and the renderings included."""
+    from hadrill.report import RENDERED
+
+    return sorted(set(manifest.bundle_files(root)) | {"summary.json", *RENDERED})
 
 
 def derive(root: Path) -> Summary:
@@ -186,7 +200,8 @@ def derive(root: Path) -> Summary:
 
 
 def render(root: Path) -> Summary:
-    """(Re)compute summary.json and report.md from the recorded events and samples."""
+    """(Re)compute summary.json and its renderings (report.md, report.html, junit.xml) from the
+    recorded events and samples."""
     from hadrill.report import write_report
 
     summary = derive(root)

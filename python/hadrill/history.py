@@ -42,6 +42,7 @@ class Row:
     kinds: dict[str, str] = field(default_factory=dict)  # scenario -> how it was done ("pgbackrest, time target")
     tolerance: HistoryTolerance = field(default_factory=HistoryTolerance)
     worse: dict[str, str] = field(default_factory=dict)  # column -> "+12.0s since <drill>"
+    thresholds: dict[str, float | None] = field(default_factory=dict)  # column -> the drill's threshold
 
 
 @dataclass
@@ -106,14 +107,16 @@ def load(root: Path, tolerance: HistoryTolerance | None = None) -> tuple[list[Ro
             skipped.append(Skipped(entry.path, str(exc), True))
             continue
         figures: dict[str, float | None] = {}
+        thresholds: dict[str, float | None] = {}
         for scenario, name, column in TRACKED:
             figure = summary.figure(scenario, name)
             value = figure.value if figure is not None else None
             figures[column] = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            thresholds[column] = figure.threshold if figure is not None else None
         kinds = {scenario: _kind(summary, scenario) for scenario in {item[0] for item in TRACKED}
                  if scenario in summary.scenarios and summary.scenarios[scenario].selected}
         rows.append(Row(summary.drill_id, summary.date, summary.started_at or "", summary.environment,
-                        summary.result, figures, kinds, tolerance or _tolerance(bundle)))
+                        summary.result, figures, kinds, tolerance or _tolerance(bundle), thresholds=thresholds))
     rows.sort(key=lambda row: (row.started_at, row.drill_id))
     previous: dict[tuple[str, str, str], tuple[float, str]] = {}
     for row in rows:
@@ -147,3 +150,52 @@ def render_table(rows: list[Row]) -> str:
     notes = [f"▲ {row.drill_id} {column}: {text} (tolerance {row.tolerance.percent:g}% and {row.tolerance.seconds:g}s)"
              for row in rows for column, text in row.worse.items()]
     return "\n".join(lines + notes)
+
+
+# -- hadrill history --html ---------------------------------------------------------------------
+
+@dataclass
+class HistoryChart:
+    environment: str
+    column: str
+    drills: int
+    data_uri: str
+    alt: str
+
+
+def charts(rows: list[Row]) -> list[HistoryChart]:
+    """Per environment, one chart per tracked figure it measured: its value at each verified drill
+    over time, and its threshold (the newest drill's) as a line."""
+    import base64
+
+    from hadrill.metrics import unix_time
+    from hadrill.plots import Chart, Series, Threshold, render_svg
+
+    found = []
+    for environment in sorted({row.environment for row in rows}):
+        mine = [row for row in rows if row.environment == environment and unix_time(row.started_at) is not None]
+        for _, name, column in TRACKED:
+            points = [(float(unix_time(row.started_at) or 0.0), value) for row in mine if (value := row.figures[column]) is not None]
+            if not points:
+                continue
+            threshold = next((row.thresholds.get(column) for row in reversed(mine) if row.thresholds.get(column) is not None),
+                             None)
+            title = f"{environment}: {column} ({name}) of each verified drill"
+            chart = Chart(title=title, series=[Series(column, points, unit="s", dots=True)],
+                          thresholds=[Threshold(f"threshold ≤ {format_duration(threshold)}", threshold)]
+                          if threshold is not None else [],
+                          x_label="drill start (UTC)", y_label=f"{column} (seconds)", x_dates=True)
+            svg = render_svg(chart)
+            found.append(HistoryChart(environment, column, len(points),
+                                      "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii"),
+                                      title))
+    return found
+
+
+def render_html(rows: list[Row], skipped: list[Skipped], root: Path) -> str:
+    """A self-contained page (as report.html: inline CSS, plots as data URIs, no fetch): the table
+    of verified drills, a chart per environment and figure, and the bundles left out, with why."""
+    from hadrill.report import environment
+
+    return environment(html=True).get_template("history.html.j2").render(
+        rows=rows, skipped=skipped, charts=charts(rows), columns=[column for _, _, column in TRACKED], root=str(root))

@@ -17,6 +17,8 @@ from hadrill.summary import Figure, Summary
 
 TEMPLATE = "report.md.j2"
 ALWAYS_LISTED = {"summary.json", "events.jsonl", "MANIFEST.sha256", "report.md"}
+# What hadrill renders from summary.json at every seal, and `hadrill verify` renders again and compares.
+RENDERED = ("report.md", "report.html", "junit.xml", "metrics.prom")
 
 
 def _show(value: Any) -> str:
@@ -73,17 +75,18 @@ def _text(value: Any) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
 
 
-def environment() -> jinja2.Environment:
+def environment(*, html: bool = False, **filters: Any) -> jinja2.Environment:
+    """The templates' environment: Markdown (report.md), or HTML with every value escaped."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("hadrill", "templates"),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - Markdown, not HTML
+        autoescape=html,  # report.md is Markdown: its typed text is escaped by the `text` filter
     )
-    env.filters.update(duration=format_duration, figure=_figure, threshold=_threshold, show=_show, codes=_codes, pairs=_pairs,
-                       text=_text)
+    env.filters.update({"duration": format_duration, "figure": _figure, "threshold": _threshold, "show": _show,
+                        "codes": _codes, "pairs": _pairs, "text": _text, **filters})
     return env
 
 
@@ -103,5 +106,20 @@ def render_report(summary: Summary, signoffs: list[SignoffStatement] | None = No
     )
 
 
+def renderings(root: Path, summary: Summary, signoffs: list[SignoffStatement] | None = None) -> dict[str, str]:
+    """Every file of RENDERED, from ``summary`` and the plots in ``root`` (report.html embeds them)."""
+    from hadrill.html_report import render_html
+    from hadrill.junit import render_junit
+    from hadrill.metrics import render_metrics
+
+    return {
+        Bundle(root).report.name: render_report(summary, signoffs),
+        "report.html": render_html(summary, root, signoffs),
+        "junit.xml": render_junit(summary),
+        "metrics.prom": render_metrics(summary),
+    }
+
+
 def write_report(root: Path, summary: Summary) -> None:
-    layout.write_text(root, Bundle(root).report.name, render_report(summary))
+    for name, text in renderings(root, summary).items():
+        layout.write_text(root, name, text)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-SCHEMA_VERSION = "1.1"  # 1.1: seal
+SCHEMA_VERSION = "1.2"  # 1.1: seal; 1.2: deliveries
 
 Verdict = Literal["pass", "fail", "info", "missing"]
 ScenarioOutcome = Literal["pass", "fail", "incomplete", "not_run"]
@@ -150,6 +150,20 @@ class SealInfo(Model):
     unsigned_reason: str | None = None
 
 
+class Delivery(Model):
+    """One message to the team's tools (the alert channel's webhook, the metrics Pushgateway) and
+    whether it arrived. A failed delivery never changes the drill's result; it is recorded here."""
+
+    kind: Literal["notification", "metrics"]
+    event: str  # start, abort, end
+    target: str  # where it went, without secrets: the channel's name, or scheme://host:port
+    delivered: bool
+    status: int | None = None  # the HTTP status of the answer
+    error: str = ""
+    at: str | None = None
+    seconds: float | None = None
+
+
 class Summary(Model):
     schema_version: str = SCHEMA_VERSION
     drill_id: str
@@ -175,6 +189,7 @@ class Summary(Model):
     hadrill_version: str = ""
     controller: dict[str, Any] = {}
     seal: SealInfo | None = None
+    deliveries: list[Delivery] = []
 
     def figure(self, scenario: str, name: str) -> Figure | None:
         summary = self.scenarios.get(scenario)

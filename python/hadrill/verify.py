@@ -3,8 +3,9 @@
 1. Files against MANIFEST.sha256; links, FIFOs, devices and stray directories are unexpected.
 2. Shape: drill.json, summary.json and every events line against their models; a file written by
    a newer hadrill is refused (``NewerSchema``), never judged or rewritten.
-3. Figures: summary.json, report.md and the plots are computed again from events.jsonl, the
-   samples and the records (the code that wrote them, on a copy), and every difference is named.
+3. Figures: summary.json, its renderings (report.md, report.html, junit.xml) and the plots are
+   computed again from events.jsonl, the samples and the records (the code that wrote them, on a
+   copy), and every difference is named.
 4. Signatures: the last seal statement must name the current manifest digest and this drill; each
    sign-off must name the current manifest; every SSH signature is checked (against the allowed
    signers when given: each principal verified, unknown or bad).
@@ -156,9 +157,10 @@ def _short(value: Any) -> str:
 
 
 def rederive(root: Path, recorded: Summary) -> list[str]:
-    """Compute summary.json, report.md and the plots again on a copy; name every difference."""
+    """Compute summary.json, its renderings (report.md, report.html, junit.xml) and the plots again on
+    a copy; name every difference."""
     from hadrill.finalize import derive
-    from hadrill.report import render_report
+    from hadrill.report import RENDERED, renderings
 
     found: list[str] = []
     with tempfile.TemporaryDirectory(prefix="hadrill-verify-") as scratch:
@@ -182,15 +184,15 @@ def rederive(root: Path, recorded: Summary) -> list[str]:
             derived.schema_version = recorded.schema_version
         found += [f"summary.json: {line}" for line in
                   differences(recorded.model_dump(mode="json"), derived.model_dump(mode="json"))]
-        report = render_report(derived)
-        stored = originals.get("report.md", b"").decode("utf-8", errors="replace")
-        if report != stored:
-            diff = [line for line in difflib.unified_diff(stored.splitlines(), report.splitlines(), lineterm="", n=0)
-                    if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-            shown = "; ".join(diff[:4])
-            found.append(f"report.md differs from its rendering of the re-derived summary ({len(diff)} line(s)): {shown[:300]}")
+        for name, rendered in renderings(copy, derived).items():
+            stored = originals.get(name, b"").decode("utf-8", errors="replace")
+            if rendered != stored:
+                diff = [line for line in difflib.unified_diff(stored.splitlines(), rendered.splitlines(), lineterm="", n=0)
+                        if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+                shown = "; ".join(diff[:4])
+                found.append(f"{name} differs from its rendering of the re-derived summary ({len(diff)} line(s)): {shown[:300]}")
         for name in manifest.bundle_files(copy):
-            if name in ("summary.json", "report.md"):
+            if name == "summary.json" or name in RENDERED:
                 continue
             if name not in originals:
                 found.append(f"{name}: re-derived but absent from the bundle")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
+from ansible_collections.hadrill.drills.plugins.module_utils.process_command import EPHEMERAL_RANGE, ephemeral_problem
 from ansible_collections.hadrill.drills.plugins.plugin_utils.restore_shell import run_shell
 from ansible_collections.hadrill.drills.plugins.modules.restore_instance import ARGUMENT_SPEC
 WORKDIR_ENTRY = "restore-workdir"
@@ -106,10 +107,15 @@ class ActionModule(DrillAction):
         return result
 
     def _port_busy(self, port):
+        """Why the instance cannot have ``port``: it is in use, or in the host's ephemeral range."""
         from hadrill.scenarios.restore import instance
 
-        return (f"port {port} on {self._address} is already in use: the verification instance needs a free "
-                "port (db_restore_port)") if instance.port_open(self._address, port) else None
+        if instance.port_open(self._address, port):
+            return (f"port {port} on {self._address} is already in use: the verification instance needs a free "
+                    "port (db_restore_port)")
+        ephemeral = run_shell(self, f"cat {EPHEMERAL_RANGE}", become=False)
+        problem = ephemeral_problem(port, ephemeral.stdout) if ephemeral.ok else None
+        return f"{problem} (db_restore_port)" if problem else None
 
     def _prepare(self, result):
         from hadrill import journal

@@ -163,6 +163,30 @@ def is_ours(identity, token):
 # -- ports --------------------------------------------------------------------------------------
 
 
+EPHEMERAL_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
+
+
+def ephemeral_problem(port, range_text=None):
+    """Why ``port`` is unsafe to bind: it lies in the host's ephemeral port range, from which the
+    kernel picks the local port of every outgoing connection (so one may take it between a check
+    and the start); None when it does not. ``range_text`` is the content of ``EPHEMERAL_RANGE``
+    (read here when not given)."""
+    if range_text is None:
+        try:
+            with open(EPHEMERAL_RANGE, encoding="ascii") as handle:
+                range_text = handle.read()
+        except OSError:
+            return None
+    try:
+        low, high = (int(item) for item in range_text.split()[:2])
+    except ValueError:
+        return None
+    if low <= int(port) <= high:
+        return ("port %d lies in this host's ephemeral port range %d-%d (net.ipv4.ip_local_port_range), from which "
+                "outgoing connections take their local ports: choose a port below %d" % (int(port), low, high, low))
+    return None
+
+
 def listening_inodes(port):
     """Socket inodes listening on TCP ``port`` (any address, IPv4 or IPv6) on this host."""
     found = set()

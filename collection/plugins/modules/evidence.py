@@ -11,8 +11,9 @@ module: evidence
 short_description: Seal a drill's evidence bundle
 version_added: "0.1.0"
 description:
-  - Computes C(summary.json) (every figure, threshold and verdict) and C(report.md) from the markers,
-    checks, gate records and samples recorded during the drill, removes any known secret that
+  - Computes C(summary.json) (every figure, threshold and verdict) and its renderings (C(report.md),
+    C(report.html), C(junit.xml), C(metrics.prom)) from the markers, checks, gate records and
+    samples recorded during the drill, removes any known secret that
     reached a bundle file, sets the bundle's modes (directories 0750, files 0640) and writes
     C(MANIFEST.sha256) over every regular file (links and other special files are never followed).
   - Records the seal in C(signatures/seal-NN.json). When C(drill_signing_key) names an SSH key, the

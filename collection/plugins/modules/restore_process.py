@@ -317,6 +317,9 @@ def start(module):
         module.fail_json(msg=f"process {params['name']}: port {params['port']} is already in use by "
                              f"{listeners_text(params['port'])}; the verification API needs a free port",
                          log_tail="")
+    if params["port"] and pc.ephemeral_problem(params["port"]):
+        module.fail_json(msg=f"process {params['name']}: {pc.ephemeral_problem(params['port'])} (db_restore_api_port)",
+                         log_tail="")
     chdir = pc.fill(params["chdir"], values) if params["chdir"] else None
     env = {"PATH": BASE_PATH, "LANG": "C.UTF-8"}
     preexec = None
@@ -467,6 +470,8 @@ def port_free(module):
     if pc.listening_inodes(port):
         module.fail_json(msg=f"port {port} is already in use by {listeners_text(port)}; the verification "
                              "API needs a free port (db_restore_api_port)", log_tail="")
+    if pc.ephemeral_problem(port):
+        module.fail_json(msg=f"{pc.ephemeral_problem(port)} (db_restore_api_port)", log_tail="")
     module.exit_json(changed=False, log_tail="")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, field_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, SecretStr, field_validator
 
 from hadrill.cleanup import Cleanup
 
@@ -57,10 +57,49 @@ class HistoryTolerance(Strict):
     seconds: NonNegativeFloat = 5.0
 
 
+NotifyEvent = Literal["start", "abort", "end"]
+NOTIFY_EVENTS: tuple[str, ...] = get_args(NotifyEvent)
+
+
+def http_url(value: str, what: str) -> str:
+    """An http(s) URL with a host (the message never repeats the URL: it may hold a token)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"expected an http:// or https:// URL with a host for {what}")
+    return value
+
+
+class Webhook(Strict):
+    """Where the drill's notifications are posted (``hadrill.notify``): at the start, on an abort
+    and at the end. The URL and the header values are credentials (a Slack webhook's URL holds its
+    token): keep them in ansible-vault; they never reach the evidence."""
+
+    url: SecretStr
+    headers: dict[str, SecretStr] = {}
+    # The JSON body, with ${placeholders} (hadrill.notify.PLACEHOLDERS); default: a Slack-compatible message.
+    body_template: Any = None
+    timeout_seconds: PositiveFloat = Field(default=5.0, le=60.0)
+    events: list[NotifyEvent] = list(NOTIFY_EVENTS)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: SecretStr) -> SecretStr:
+        http_url(value.get_secret_value(), "the webhook")
+        return value
+
+
 class AlertChannel(Strict):
     name: str = Field(min_length=1)
     check_command: str | None = None
     check_timeout_seconds: PositiveFloat = 30.0
+    webhook: Webhook | None = None
 
 
 class FollowUp(Strict):
@@ -116,6 +155,9 @@ class DrillSettings(Strict):
     # The drill key's principal in the auditors' allowed-signers file (default hadrill-drill@<environment>).
     drill_signing_principal: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
     drill_history_tolerance: HistoryTolerance = HistoryTolerance()
+    # A Prometheus Pushgateway the drill's metrics are pushed to at its end (hadrill.metrics), e.g.
+    # http://pushgateway.example:9091; unset: nothing is pushed.
+    drill_metrics_pushgateway_url: str | None = None
     # Upper bound of a drill: every background process of the drill stops by itself after it, and
     # no wait, window or timeout of the configuration may be longer (config.bounds). Raise it for
     # a longer drill; it is itself capped at a week.
@@ -133,6 +175,11 @@ class DrillSettings(Strict):
             raise ValueError("restore has no cleanup: its smoke writes only to the verification copy, which the "
                              "restore's teardown removes; expected keys rollback and replay")
         return value
+
+    @field_validator("drill_metrics_pushgateway_url")
+    @classmethod
+    def _pushgateway(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value, "the Pushgateway")
 
     @field_validator("drill_observers", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ import pytest
 from hadrill import journal, lock, runtime
 from hadrill.cli import EXIT_COULD_NOT_RUN, EXIT_FAIL, EXIT_PASS, EXIT_USAGE, main
 from hadrill.jsonl import read_lines
+from hadrill.summary import SCHEMA_VERSION
 from tests.support.keys import PRINCIPALS
 
 
@@ -138,7 +139,7 @@ def test_a_wrongly_shaped_events_line_is_named_by_every_command(recorded, line, 
 @pytest.mark.parametrize("version", ["1.9", "2.0", "one"])
 def test_a_bundle_of_a_newer_schema_is_refused_and_never_rewritten(unsigned, keys, version, capsys):
     summary = unsigned / "summary.json"
-    summary.write_text(summary.read_text().replace('"schema_version": "1.1"', f'"schema_version": "{version}"'))
+    summary.write_text(summary.read_text().replace(f'"schema_version": "{SCHEMA_VERSION}"', f'"schema_version": "{version}"'))
     before = snapshot(unsigned)
     for argv in (["verify", str(unsigned)], ["report", str(unsigned)], ["report", str(unsigned), "--reseal"],
                  ["signoff", str(unsigned), "--by", PRINCIPALS["alice"], "--key", str(keys.key("alice"))]):

@@ -45,7 +45,7 @@ def test_the_schemas_catch_a_wrongly_shaped_file(unsigned):
 
 
 @pytest.mark.parametrize("found, readable", [
-    (None, True), ("1.0", True), ("1.1", True), ("1.2", False), ("2.0", False), ("0.9", False), ("x", False)])
+    (None, True), ("1.0", True), ("1.1", True), ("1.2", True), ("1.3", False), ("2.0", False), ("0.9", False), ("x", False)])
 def test_version_rules(found, readable):
     if readable:
         schemas.check_readable("summary", found)

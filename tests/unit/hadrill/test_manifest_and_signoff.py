@@ -10,12 +10,13 @@ import pytest
 
 from hadrill import manifest, statements
 from hadrill.cli import EXIT_COULD_NOT_RUN, EXIT_FAIL, EXIT_PASS, EXIT_USAGE, main
+from hadrill.report import RENDERED
 from hadrill.signoff import BundleTampered, SignoffRefused, sign
 from hadrill.verify import verify
 from tests.support.keys import PRINCIPALS
 from tests.support.recording import _signed_template, keys, record_drill, signed  # noqa: F401 (fixtures)
 
-FILES = ["drill.json", "events.jsonl", "gates/health.log", "samples/probe.jsonl", "summary.json", "report.md"]
+FILES = ["drill.json", "events.jsonl", "gates/health.log", "samples/probe.jsonl", "summary.json", *RENDERED]
 
 
 def test_a_sealed_bundle_verifies(signed, keys):

@@ -12,7 +12,7 @@ from hadrill import manifest
 from hadrill.cli import main
 from hadrill.config.common import HistoryTolerance
 from hadrill.history import load, render_table
-from hadrill.summary import Check, Figure, GateResult, Preconditions, ScenarioSummary, Summary
+from hadrill.summary import SCHEMA_VERSION, Check, Figure, GateResult, Preconditions, ScenarioSummary, Summary
 from hadrill.verdict import overall
 
 
@@ -154,7 +154,7 @@ def test_history_verifies_each_bundle_and_names_those_it_skipped(tmp_path, capsy
     (tampered / "summary.json").write_text((tampered / "summary.json").read_text().replace("10.0", "1.0"))
     write_summary(tmp_path, "ha_drill_20261103_staging_01", "staging", "2026-11-03T10:00:00Z", 10.0, seal=False)
     newer = write_summary(tmp_path, "ha_drill_20261104_staging_01", "staging", "2026-11-04T10:00:00Z", 10.0)
-    (newer / "summary.json").write_text((newer / "summary.json").read_text().replace('"1.1"', '"2.0"'))
+    (newer / "summary.json").write_text((newer / "summary.json").read_text().replace(f'"{SCHEMA_VERSION}"', '"2.0"'))
     manifest.write_manifest(newer)
     (tmp_path / "ha_drill_20261105_staging_01").symlink_to("/etc")
     rows, skipped = load(tmp_path)

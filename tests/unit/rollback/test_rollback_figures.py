@@ -107,7 +107,7 @@ def test_report_material_and_plot(bundle: Path):
     summary = summarize(BundleContext.load(bundle))
     assert summary.evidence == ["samples/rollback_traffic.jsonl", "plots/rollback.svg"]
     svg = (bundle / "plots" / "rollback.svg").read_text()
-    assert "abort fired" in svg and "readiness green" in svg and svg.count("<polyline") == 2
+    assert "abort fired" in svg and "readiness green" in svg and 'id="series-1"' in svg and 'id="series-2"' not in svg
     assert summary.execution[0] == f"Candidate `v2` deployed to canary slice `api-1` at `{iso(8.2)}`"
     assert any(line.startswith("Abort rule fired") and "20.0%" in line for line in summary.execution)
     assert [item["phase"] for item in summary.details["switch_windows"]] == ["candidate", "rollback", "align"]

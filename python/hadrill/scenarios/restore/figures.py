@@ -17,7 +17,7 @@ from typing import Any
 
 from hadrill.context import BundleContext
 from hadrill.events import CheckEvent, Marker
-from hadrill.plots import Chart, MarkerLine, Series, write_svg
+from hadrill.plots import Chart, MarkerLine, Series, Span, limit_text, write_svg
 from hadrill.scenarios.base import summarize as judge_scenario
 from hadrill.scenarios.base import timeline
 from hadrill.scenarios.restore import analysis
@@ -139,7 +139,7 @@ def summarize(ctx: BundleContext) -> ScenarioSummary:
     }
     evidence = [f"samples/{SAMPLER}.jsonl"] if log else []
     if log and incident:
-        _plot(ctx, log, first, newest_seq)
+        _plot(ctx, log, first, newest_seq, rpo)
         evidence.append(PLOT)
     return judge_scenario(
         ctx, SCENARIO, figures=figures, execution=_execution(ctx, first, target_kind, target_time, rpo_basis),
@@ -177,7 +177,8 @@ def _execution(ctx: BundleContext, first: dict[str, Marker], target_kind: str | 
     return lines
 
 
-def _plot(ctx: BundleContext, log: list[analysis.CanaryRecord], first: dict[str, Marker], newest_seq: int | None) -> None:
+def _plot(ctx: BundleContext, log: list[analysis.CanaryRecord], first: dict[str, Marker], newest_seq: int | None,
+          rpo: analysis.Rpo | None = None) -> None:
     origin = min(item.sent_mono if item.sent_mono is not None else item.mono for item in log)
     acked = [(item.mono - origin, float(item.seq)) for item in log if item.ok]
     markers = [MarkerLine(label, first[name].mono - origin) for label, name in (
@@ -186,7 +187,18 @@ def _plot(ctx: BundleContext, log: list[analysis.CanaryRecord], first: dict[str,
     restored = next((item for item in log if item.seq == newest_seq), None)
     if restored is not None:
         markers.append(MarkerLine(f"newest restored row #{restored.seq}", restored.mono - origin))
+    # The windows of the RTO and RPO figures: incident to smoke passed; the newest restored row to
+    # the newest row acknowledged at the incident (the rows lost).
+    spans = []
+    if "incident" in first and "smoke_passed" in first:
+        spans.append(Span("RTO window: incident to smoke passed" + limit_text(ctx.thresholds.get("rto_seconds")),
+                          first["incident"].mono - origin, first["smoke_passed"].mono - origin))
+    if rpo is not None and rpo.seconds is not None and rpo.newest_acknowledged is not None:
+        end = rpo.newest_acknowledged.mono - origin
+        spans.append(Span("RPO window: newest restored row to the newest acknowledged at the incident"
+                          + limit_text(ctx.thresholds.get("rpo_seconds")), end - rpo.seconds, end))
     chart = Chart(title="Canary rows acknowledged by the primary, and what the restore recovered",
-                  series=[Series("acknowledged canary row (sequence number)", acked)], markers=markers,
-                  x_label="seconds since the canary writer started")
+                  series=[Series("acknowledged canary row", acked)], markers=markers, spans=spans,
+                  x_label="seconds since the canary writer started", y_label="canary row (sequence number)",
+                  integer_y=True)
     write_svg(ctx.bundle.root / PLOT, chart)

@@ -244,7 +244,10 @@ def summarize(ctx: BundleContext) -> ScenarioSummary:
     plot = None
     if log.requests:
         origin = first["probe_started"].mono if "probe_started" in first else log.requests[0].t
-        write_plot(ctx.bundle.root / PLOT, log, origin=origin, end=end, window=window, markers=markers)
+        write_plot(ctx.bundle.root / PLOT, log, origin=origin, end=end, window=window, markers=markers,
+                   abort_error_rate=None if config.get("api_rollback_abort_error_rate") is None
+                   else float(config["api_rollback_abort_error_rate"]),
+                   envelope_percent=None if upper is None else round(100.0 * upper, 3), thresholds=thresholds)
         evidence = [f"samples/{SAMPLER}.jsonl", PLOT]
         plot = {"file": PLOT, "window_seconds": window, "step_seconds": window / POINTS_PER_WINDOW,
                 "window": f"error rate and p95 of the requests sent in the {window:g}s before each point, a point "

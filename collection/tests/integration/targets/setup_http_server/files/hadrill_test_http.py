@@ -13,6 +13,9 @@ GET  /health            200 {"status": "ok", "release": <release>}
 GET  /status/<code>     answers <code>
 POST /items             201 {"id": "ok-<n>", "text": ...} (stores the JSON body)
 GET  /items/<id>        200 when <id> was stored or starts with "ok-", else 404
+POST /hooks/<code>      answers <code>, after recording the request (path, headers, body as text)
+                        as one JSON line of <state-dir>/requests.jsonl (a webhook receiver)
+POST /hooks/sleep/<s>   records the request, then answers 200 after <s> seconds (at most 30)
 """
 
 from __future__ import annotations
@@ -60,8 +63,25 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._answer(404, {"error": "not found"})
 
+    def _record_hook(self, raw):
+        record = {"path": self.path, "headers": dict(self.headers.items()), "body": raw.decode("utf-8", "replace")}
+        with self.lock:
+            with open(os.path.join(self.server.state_dir, "requests.jsonl"), "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+        parts = [part for part in self.path.split("?")[0].split("/") if part]
+        if len(parts) == 3 and parts[1] == "sleep":
+            time.sleep(min(float(parts[2]), 30.0))
+            self._answer(200, {"ok": True})
+        elif len(parts) == 2 and parts[1].isdigit():
+            self._answer(int(parts[1]), {"ok": parts[1].startswith("2")})
+        else:
+            self._answer(404, {"error": "not found"})
+
     def do_POST(self):  # pylint: disable=invalid-name
         length = int(self.headers.get("Content-Length") or 0)
+        if self.path.startswith("/hooks/"):
+            self._record_hook(self.rfile.read(length))
+            return
         try:
             document = json.loads(self.rfile.read(length) or b"{}")
         except ValueError:
@@ -80,6 +100,7 @@ def serve(args):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.release = args.release
+    server.state_dir = args.state_dir
     threading.Timer(args.lifetime, server.shutdown).start()
     state = os.path.join(args.state_dir, "server.json")
     with open(state + ".tmp", "w", encoding="utf-8") as handle:
