@@ -50,6 +50,9 @@ def controller_pid():
 class ActionModule(DrillAction):
     """Validate the drill configuration, allocate the drill id and evidence directory, take the lock."""
 
+    # Refuses check mode itself, with one line.
+    SUPPORTS_CHECK_MODE = True
+
     def _secrets(self, task_vars):
         from hadrill.redact import collect_secrets
 

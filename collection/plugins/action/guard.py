@@ -12,6 +12,9 @@ from ansible_collections.hadrill.drills.plugins.modules.guard import ARGUMENT_SP
 class ActionModule(DrillAction):
     """Refuse unless this run started the drill (and, for faults, may inject them)."""
 
+    # Refuses check mode itself, with one line.
+    SUPPORTS_CHECK_MODE = True
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         self.require_hadrill()

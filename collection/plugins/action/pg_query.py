@@ -12,6 +12,9 @@ from ansible_collections.hadrill.drills.plugins.modules.pg_query import ARGUMENT
 class ActionModule(DrillAction):
     """Run SQL from the controller with the credentials of a db_primary inventory host."""
 
+    # Reads only (pg_query: a write is not run in check mode).
+    SUPPORTS_CHECK_MODE = True
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         self.require_hadrill()

@@ -16,6 +16,9 @@ LABELS = {"restore": "Restore", "rollback": "Rollback", "replay": "Replay"}
 class ActionModule(DrillAction):
     """Plan the selected scenarios' statements with EXPLAIN and ask for their privileges, read-only."""
 
+    # Reads only (pg_query: a write is not run in check mode).
+    SUPPORTS_CHECK_MODE = True
+
     def _settings(self, task_vars, prefix, model):
         from pydantic import ValidationError
 

@@ -81,6 +81,14 @@ options:
   timeout_marker:
     description: Marker recorded when the drain timeout passed (drain).
     type: str
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: none
+    details: "Skipped in check mode: it waits on a live sampler of a running drill."
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 extends_documentation_fragment:
   - hadrill.drills.drill
 """

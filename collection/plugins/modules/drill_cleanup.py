@@ -55,6 +55,14 @@ options:
     description: With O(state=send), the journaled placeholder values.
     type: dict
     default: {}
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: none
+    details: "Skipped in check mode: it would remove the drill's data."
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 extends_documentation_fragment:
   - hadrill.drills.drill
 """

@@ -50,6 +50,14 @@ options:
     default: false
 requirements:
   - coreutils C(timeout) and C(env) on the target host
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: none
+    details: "Skipped in check mode: a gate that did not run is never recorded."
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 extends_documentation_fragment:
   - hadrill.drills.drill
 """

@@ -33,6 +33,14 @@ options:
     description: Seconds to wait before failing.
     type: float
     default: 60
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details: It only reads the load balancer.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 """
 
 EXAMPLES = r"""

@@ -44,6 +44,14 @@ options:
     description: Seconds to wait before failing.
     type: float
     default: 60
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details: In check mode it reads the server and predicts whether its state would change.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 """
 
 EXAMPLES = r"""
@@ -77,6 +85,17 @@ from ansible_collections.hadrill.drills.plugins.module_utils.haproxy import (
 )
 
 
+def would_change(server, state):
+    """Whether setting ``state`` changes the server's administrative state (HAProxy's status shows
+    MAINT or DRAIN while one is set)."""
+    status = str(server.get("status", "")).upper()
+    if state == "maint":
+        return not status.startswith("MAINT")
+    if state == "drain":
+        return not status.startswith("DRAIN")
+    return status.startswith("MAINT") or status.startswith("DRAIN")
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -94,7 +113,7 @@ def main():
     try:
         before = runtime.server(params["backend"], params["server"])
         if module.check_mode:
-            module.exit_json(changed=True, server=before, waited_seconds=0.0)
+            module.exit_json(changed=would_change(before, params["state"]), server=before, waited_seconds=0.0)
         runtime.set_state(params["backend"], params["server"], params["state"])
         waited = 0.0
         current = runtime.server(params["backend"], params["server"])

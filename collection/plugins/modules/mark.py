@@ -32,6 +32,14 @@ options:
     default: {}
 notes:
   - Timestamps come from the controller, whatever host the task is delegated to.
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: none
+    details: "Skipped in check mode: no milestone is recorded for something that did not happen."
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 extends_documentation_fragment:
   - hadrill.drills.drill
 """

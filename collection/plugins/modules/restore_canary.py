@@ -31,6 +31,14 @@ options:
     type: str
     choices: [present, absent]
     default: present
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: none
+    details: "Skipped in check mode: it would create or drop a table on the primary."
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 extends_documentation_fragment:
   - hadrill.drills.drill.database
   - hadrill.drills.drill

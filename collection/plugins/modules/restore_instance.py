@@ -108,6 +108,14 @@ options:
   command_teardown:
     description: Command that removes the restored instance (C(command) method).
     type: str
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: none
+    details: "Skipped in check mode: it would restore, start or remove an instance."
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 extends_documentation_fragment:
   - hadrill.drills.drill.database
   - hadrill.drills.drill

@@ -67,6 +67,14 @@ options:
     description: Name of the canary sampler whose samples are the acknowledged rows.
     type: str
     default: canary
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: none
+    details: "Skipped in check mode: it records a snapshot for a running drill."
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 extends_documentation_fragment:
   - hadrill.drills.drill.database
   - hadrill.drills.drill

@@ -62,6 +62,14 @@ options:
     description: Fail the task when the contract is broken.
     type: bool
     default: false
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: none
+    details: "Skipped in check mode: it judges a start that did not happen."
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 extends_documentation_fragment:
   - hadrill.drills.drill
 """

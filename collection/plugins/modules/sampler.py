@@ -61,6 +61,14 @@ options:
         sampler's database connection; it is passed as C(config.dsn) through a private spec
         file, never as a task argument or into the evidence bundle.
     type: str
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: none
+    details: "Skipped in check mode: it would start or stop a background process."
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 extends_documentation_fragment:
   - hadrill.drills.drill
 """

@@ -73,6 +73,14 @@ options:
     description: Marker recorded when the window ends without the rule firing.
     type: str
     default: observation_finished
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: none
+    details: "Skipped in check mode: it watches a running probe."
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
 extends_documentation_fragment:
   - hadrill.drills.drill
 """

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleActionSkip
 from ansible.plugins.action import ActionBase
 
 try:
@@ -55,9 +55,15 @@ class DrillAction(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = False
+    # An action that cannot honour check mode is skipped in it (its module documents
+    # attributes.check_mode); one that can (a read, or a refusal of its own) sets this.
+    SUPPORTS_CHECK_MODE = False
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
+        if self._task.check_mode and not self.SUPPORTS_CHECK_MODE:
+            raise AnsibleActionSkip(
+                f"{self._task.action} does not run in check mode: nothing is changed, and nothing is recorded as if it ran")
         rule = CHANGES_HOSTS.get(str(self._task.action).rsplit(".", 1)[-1])
         if rule is not None:
             changes, fault, scenario = rule
