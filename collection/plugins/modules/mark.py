@@ -83,7 +83,7 @@ ARGUMENT_SPEC = {
 def main():
     module = AnsibleModule(
         argument_spec=ARGUMENT_SPEC,
-        supports_check_mode=True,
+        supports_check_mode=False,
     )
     module.fail_json(msg="hadrill.drills.mark runs on the controller through its action plugin")
 
