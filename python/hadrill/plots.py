@@ -159,7 +159,8 @@ def _text_width_px(text: str, size_pt: float) -> float:
 def _rc() -> Any:
     import matplotlib
 
-    return matplotlib.rc_context(RC)
+    settings: Any = RC  # rc_context's parameter is typed with every rc key; RC is a plain dict
+    return matplotlib.rc_context(settings)
 
 
 def _axis_label(series: Sequence[Series], axis: str, explicit: str) -> str:
