@@ -80,5 +80,10 @@ bench: venv
 campaign: venv
 	$(PYTHON) -m pytest -q -s tests/integration/campaign
 
+# The README's picture of a report (collection/docs/images/report.png), drawn by Chromium from the
+# newest sealed bundle under artifacts/ha_drill (make rehearse makes one) or BUNDLE=<bundle dir>.
+screenshot: venv
+	$(PYTHON) scripts/report-screenshot $(BUNDLE)
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info python/*.egg-info
