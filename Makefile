@@ -2,6 +2,8 @@
 # Two commands set everything up on a fresh Debian 12 / Ubuntu machine: `make rehearse` and `make test`.
 
 VENV      ?= .venv
+# make test-compat: the oldest ansible-core the collection declares (meta/runtime.yml).
+COMPAT_ANSIBLE_CORE ?= ansible-core==2.16.*
 PYTHON    := $(VENV)/bin/python
 INVENTORY ?= inventories/local
 SHELL     := /bin/bash
@@ -9,7 +11,7 @@ SHELL     := /bin/bash
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv rehearse sandbox sandbox-down drill test test-unit test-integration test-collection lint sanity molecule molecule-up molecule-down bench campaign clean
+.PHONY: help venv rehearse sandbox sandbox-down drill test test-unit test-integration test-collection test-compat lint sanity ee molecule molecule-up molecule-down bench campaign clean
 
 help:
 	@echo "make rehearse      set up everything, bring up the local sandbox and run the drill against it"
@@ -17,6 +19,9 @@ help:
 	@echo "                   the real sandbox, the collection's ansible-test integration targets, molecule"
 	@echo "make sandbox       bring the local sandbox up (idempotent)"
 	@echo "make sandbox-down  remove the local sandbox (no process, port or data dir left)"
+	@echo "make test-compat   ansible-test sanity and unit tests on ansible-core 2.16 (a second venv)"
+	@echo "make lint          ansible-test sanity, ansible-lint, ruff, mypy"
+	@echo "make ee            the execution environment image (podman or docker; says so when neither runs)"
 	@echo "make bench         benchmarks (print measured ratios)"
 	@echo "make campaign      the interruption campaign"
 
@@ -43,7 +48,7 @@ rehearse: sandbox
 # sandbox molecule has just brought up and verified, and its destroy step (which checks that
 # nothing is left) tears down a sandbox that has been through every drill.
 test: venv
-	$(MAKE) --no-print-directory -j3 --output-sync=target test-unit lint test-collection
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-unit lint test-collection test-compat
 	$(MAKE) --no-print-directory molecule-up test-integration molecule-down
 
 test-unit: venv
@@ -58,6 +63,17 @@ test-collection: venv
 
 lint: venv sanity
 	ansible-lint
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/mypy
+
+# Sanity and unit tests on the oldest ansible-core declared (scripts/test-compat, .venv-compat).
+test-compat: venv
+	COMPAT_ANSIBLE_CORE='$(COMPAT_ANSIBLE_CORE)' ./scripts/test-compat
+
+# The execution environment (execution-environment.yml): wheel, collection tarball, build context,
+# then the image where podman or docker runs (exit 2 and a message where neither does).
+ee: venv
+	./scripts/build-ee
 
 sanity: venv
 	./scripts/ansible-test-sanity
@@ -86,4 +102,4 @@ screenshot: venv
 	$(PYTHON) scripts/report-screenshot $(BUNDLE)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info python/*.egg-info
+	rm -rf $(VENV) .venv-compat .pytest_cache build dist *.egg-info python/*.egg-info

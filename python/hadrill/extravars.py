@@ -105,9 +105,13 @@ class ExtraVars:
             problem = yaml_problem(path)
             if problem:
                 raise ExtraVarsError(f"--extra-vars @{problem}")
-            # Trusted as templates, as ansible-playbook treats its own -e @file.
+            # Trusted as templates, as ansible-playbook treats its own -e @file (ansible-core 2.19's
+            # data tagging; before it every string is a template).
             try:
-                data = loader.load_from_file(str(path), trusted_as_template=True)
+                if _trust_as_template() is None:
+                    data = loader.load_from_file(str(path))
+                else:
+                    data = loader.load_from_file(str(path), trusted_as_template=True)
             except AnsibleError as exc:
                 raise ExtraVarsError(f"--extra-vars @{path}: {first_line(exc)}") from None
             if data is None:
@@ -120,9 +124,19 @@ class ExtraVars:
         return merged
 
 
-def _trusted(value: Any) -> Any:
-    from ansible.template import trust_as_template
+def _trust_as_template() -> Any:
+    """ansible.template.trust_as_template (ansible-core 2.19+), or None before it."""
+    try:
+        from ansible.template import trust_as_template
+    except ImportError:
+        return None
+    return trust_as_template
 
+
+def _trusted(value: Any) -> Any:
+    trust_as_template = _trust_as_template()
+    if trust_as_template is None:
+        return value
     if isinstance(value, str):
         return trust_as_template(value)
     if isinstance(value, dict):

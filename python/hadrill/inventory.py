@@ -78,12 +78,16 @@ def _template(templar: Any, value: Any) -> Any:
 def ansible_loader(vault_password_file: Path | None) -> Any:
     """A DataLoader that can decrypt vault values with the operator's password file."""
     from ansible.parsing.dataloader import DataLoader
-    from ansible.parsing.vault import VaultSecret, VaultSecretsContext
+    from ansible.parsing.vault import VaultSecret
 
     secrets = [("default", VaultSecret(vault_password(vault_password_file)))] if vault_password_file else []
     loader = DataLoader()
     loader.set_vault_secrets(secrets)
-    # Ansible decrypts lazily, through one process-wide context it expects to be set up once.
+    try:
+        from ansible.parsing.vault import VaultSecretsContext
+    except ImportError:  # ansible-core before 2.19 decrypts with the loader's own secrets
+        return loader
+    # Ansible 2.19+ decrypts lazily, through one process-wide context it expects to be set up once.
     current = VaultSecretsContext.current(optional=True)
     if current is None:
         VaultSecretsContext.initialize(VaultSecretsContext(secrets))

@@ -54,7 +54,9 @@ def test_an_empty_api_group_names_the_group_and_what_depends_on_it(staging):
     (staging / "hosts.yml").write_text(yaml.safe_dump(hosts))
     problems = refused(staging)
     assert "inventory group 'api': expected at least 1 host(s), found 0" in problems
-    assert "db_restore_api_base_url: cannot be templated: hostvars['api-staging-1'] is undefined" in problems
+    # Ansible's own words for the undefined variable differ between ansible-core versions.
+    assert any(line.startswith("db_restore_api_base_url: cannot be templated: ") and "hostvars['api-staging-1']" in line
+               and "is undefined" in line for line in problems), problems
     assert "db_restore_api_host: expected an inventory host or 'localhost', got 'api-staging-1'" in problems
     assert all("Traceback" not in line and "KeyError" not in line for line in problems)
 
