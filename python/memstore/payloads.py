@@ -6,6 +6,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -63,14 +64,16 @@ class AltPurgeRequest:
 
 
 CREDENTIAL_HEADERS = ("Authorization", "X-API-Key")
+# A request's headers: http.server's Message (case-insensitive lookups) or a plain mapping.
+Headers = Mapping[str, str] | Message
 
 
-def credential_headers(headers: Mapping[str, str]) -> list[str]:
+def credential_headers(headers: Headers) -> list[str]:
     """Which credential headers a request carried (names only, lower case; for the access log)."""
     return [name.lower() for name in CREDENTIAL_HEADERS if headers.get(name) is not None]
 
 
-def refused_credentials(headers: Mapping[str, str], shape: Shape = CLASSIC) -> str | None:
+def refused_credentials(headers: Headers, shape: Shape = CLASSIC) -> str | None:
     """Why the request's credentials are refused outright, or None. The alt shape takes the key
     only from X-Api-Key and refuses any Authorization header, so a client sending Bearer tokens
     fails loudly instead of being accepted by accident."""
@@ -79,7 +82,7 @@ def refused_credentials(headers: Mapping[str, str], shape: Shape = CLASSIC) -> s
     return None
 
 
-def presented_key(headers: Mapping[str, str], shape: Shape = CLASSIC) -> str | None:
+def presented_key(headers: Headers, shape: Shape = CLASSIC) -> str | None:
     """The API key from `Authorization: Bearer <key>` or `X-API-Key: <key>` (alt: X-Api-Key only;
     header names are case-insensitive)."""
     auth = headers.get("Authorization") if shape is CLASSIC else None

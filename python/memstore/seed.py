@@ -61,7 +61,9 @@ def seed(conn: psycopg.Connection, tenants: Sequence[str], size: SeedSize, shape
     store = shape.store()
     token_count = shape.token_count_schema is not None and version >= shape.token_count_schema
     added: dict[str, int] = {}
-    now = conn.execute("select clock_timestamp()").fetchone()[0]
+    row = conn.execute("select clock_timestamp()").fetchone()
+    assert row is not None
+    now = row[0]
     for tenant in tenants:
         have = store.seeded_count(conn, tenant, SOURCE)
         added[tenant] = 0

@@ -141,23 +141,29 @@ class ClaimedEvent:
     attempts: int
 
 
-def claim_events(conn: psycopg.Connection, batch: int) -> list[ClaimedEvent]:
-    """Lock up to `batch` due events; must run inside a transaction.
+def claim_due(conn: psycopg.Connection, batch: int, table: str, kind: str, pending: str) -> list[ClaimedEvent]:
+    """Lock up to `batch` due events of `table` (its `kind` column, its `pending` condition; the
+    shapes' constants, never input); must run inside a transaction.
 
     SKIP LOCKED lets several workers share the outbox without blocking each other.
     """
     rows = conn.execute(
-        """
-        SELECT id, event_type, payload, attempts
-          FROM outbox
-         WHERE status = 'pending' AND next_attempt_at <= now()
+        f"""
+        SELECT id, {kind}, payload, attempts
+          FROM {table}
+         WHERE {pending} AND next_attempt_at <= now()
          ORDER BY id
          LIMIT %s
            FOR UPDATE SKIP LOCKED
-        """,
+        """.encode(),
         (batch,),
     ).fetchall()
     return [ClaimedEvent(int(r[0]), str(r[1]), r[2], int(r[3])) for r in rows]
+
+
+def claim_events(conn: psycopg.Connection, batch: int) -> list[ClaimedEvent]:
+    """Lock up to `batch` due outbox events; must run inside a transaction."""
+    return claim_due(conn, batch, "outbox", "event_type", "status = 'pending'")
 
 
 def load_memory(conn: psycopg.Connection, memory_id: int) -> tuple[str, str, str] | None:

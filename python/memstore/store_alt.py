@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from memstore.store import ClaimedEvent, ConsistencyFigures, PoisonEvent, SeedRow
+from memstore.store import ClaimedEvent, ConsistencyFigures, PoisonEvent, SeedRow, claim_due
 from memstore.tokens import overlap_score, tokenize
 
 EVENT_MEMORY_CREATED = "memory.created"
@@ -88,19 +88,8 @@ def oldest_pending_age_seconds(conn: psycopg.Connection) -> float | None:
 
 
 def claim_events(conn: psycopg.Connection, batch: int) -> list[ClaimedEvent]:
-    """Lock up to `batch` due events; must run inside a transaction (SKIP LOCKED, as classic)."""
-    rows = conn.execute(
-        f"""
-        SELECT id, kind, payload, attempts
-          FROM events
-         WHERE {UNPUBLISHED} AND next_attempt_at <= now()
-         ORDER BY id
-         LIMIT %s
-           FOR UPDATE SKIP LOCKED
-        """,
-        (batch,),
-    ).fetchall()
-    return [ClaimedEvent(int(r[0]), str(r[1]), r[2], int(r[3])) for r in rows]
+    """Lock up to `batch` due unpublished events; must run inside a transaction."""
+    return claim_due(conn, batch, "events", "kind", UNPUBLISHED)
 
 
 def memory_key_of(payload: Any) -> str:

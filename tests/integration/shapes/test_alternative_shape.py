@@ -126,7 +126,8 @@ def alt_drill(alt_sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) ->
     with OutboxObserver(alt_sandbox.db_admin_dsn) as observer:
         result = hadrill("run", *alt_sandbox.inventory_args, env=env, timeout=DRILL_TIMEOUT)
     bundles = sorted(path for path in evidence.glob("ha_drill_*") if path.is_dir())
-    assert len(bundles) == 1, (bundles, result.stdout[-3000:], result.stderr[-3000:])
+    assert len(bundles) == 1 and (bundles[0] / "summary.json").is_file(), (
+        bundles, result.returncode, result.stdout[-4000:], result.stderr[-3000:])
     summary = json.loads((bundles[0] / "summary.json").read_text())
     return AltDrill(alt_sandbox, result, bundles[0], summary, observer, env)
 
