@@ -127,3 +127,18 @@ def test_validate_run_verify_and_recover_from_the_installed_collection(installed
     recover = _hadrill(installed, "recover", "-i", "inventory", *extra_vars_args())
     assert recover.returncode == 0, recover.stdout + recover.stderr
     assert "nothing to recover" in recover.stdout
+
+    # The AWX kit's sign-off job, as its job template runs it: the project's playbook with the
+    # signer's credential (key file and principal) and the drill id as extra vars.
+    key = work / "alice_key"
+    made = _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "alice", "-f", str(key)], cwd=work, env=_env(installed))
+    assert made.returncode == 0, made.stderr
+    signoff = _run([str(installed["venv"] / "bin" / "ansible-playbook"), str(REPO / "awx" / "playbooks" / "signoff.yml"),
+                    "-e", f"drill_id={bundle.name}", "-e", "signoff_by=alice@example.com", "-e", f"signoff_key={key}",
+                    "-e", "signoff_role=sre-lead", "-e", f"drill_evidence_root={bundle.parent}"],
+                   cwd=work, env=_env(installed))
+    assert signoff.returncode == 0, signoff.stdout[-3000:] + signoff.stderr
+    assert "signed off by alice@example.com" in signoff.stdout
+    verify = _hadrill(installed, "verify", str(bundle))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "alice@example.com" in verify.stdout, verify.stdout
