@@ -30,7 +30,6 @@ class ActionModule(DrillAction):
         from hadrill.config.common import AlertChannel, http_url
         from hadrill.notify import deliver, push_metrics
         from hadrill.redact import Redactor
-        from hadrill.summary import Delivery
 
         args = self.validated_args(ARGUMENT_SPEC)
         evidence_dir = self.evidence_dir(task_vars, args.get("evidence_dir"))
@@ -77,12 +76,12 @@ class ActionModule(DrillAction):
         warnings += [f"{item.kind} to {item.target} not delivered: {item.error}" for item in failed]
         if warnings:
             result["warnings"] = [redactor.text(item) for item in warnings]
-        records = [Delivery.model_validate(item).model_dump(mode="json") for item in deliveries]
+        records = [item.model_dump(mode="json") for item in deliveries]
+        said = [f"{item.kind} to {item.target}: {'delivered' if item.delivered else 'NOT delivered'}" for item in deliveries]
         result.update(
             changed=False,
             deliveries=records,
             delivered=not failed and not warnings,
-            msg=(f"{event}: " + ("; ".join(f"{item.kind} to {item.target}: {'delivered' if item.delivered else 'NOT delivered'}"
-                                            for item in deliveries) or "nothing to send")),
+            msg=f"{event}: " + ("; ".join(said) or "nothing to send"),
         )
         return result
