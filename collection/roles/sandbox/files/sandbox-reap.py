@@ -4,8 +4,8 @@
 
 A process belongs to the sandbox when its command line mentions ROOT as a path (ROOT itself or a
 path below it: /var/lib/hadrill-sandbox never matches /var/lib/hadrill-sandbox-alt, a sandbox
-running beside it) or its working directory is inside ROOT (PostgreSQL backends run in their data directory, the app programs in their
-release directory). The caller and its ancestors are never touched. Processes get SIGTERM
+running beside it) or its working directory is inside ROOT (PostgreSQL backends run in their
+data directory, the app programs in their release directory). The caller and its ancestors are never touched. Processes get SIGTERM
 (PostgreSQL postmasters SIGINT, a fast shutdown), then SIGKILL once TIMEOUT seconds have passed.
 Prints one JSON object: {"signalled": [...], "killed": [...], "left": [...]}.
 """
