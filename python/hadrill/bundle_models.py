@@ -10,7 +10,43 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from hadrill.events import CheckEvent, GateEvent, Marker, TaskEvent
 
-DRILL_SCHEMA_VERSION = "1.0"
+DRILL_SCHEMA_VERSION = "1.1"
+
+
+class DrillJournalLocation(BaseModel):
+    """Where the journal on the target side is (hadrill.target_journal): a table of a database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    database: str = Field(description="The inventory host of the database (the first db_primary host).")
+    table: str = Field(description="drill_journal_table.")
+
+
+class Launch(BaseModel):
+    """The AWX job: its environment (JOB_ID, PROJECT_REVISION, AWX_HOST...) and awx_* extra variables."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: Literal["awx"] = "awx"
+    job_id: int | str
+    job_url: str | None = None
+    job_template: str | None = None
+    launch_type: str | None = None
+    launched_by: str | None = Field(default=None, description="awx_user_name: the user who launched the job.")
+    schedule: str | None = None
+    workflow_job_id: int | str | None = None
+    project_revision: str | None = None
+    inventory: str | None = None
+    inventory_id: int | str | None = None
+    awx_host: str | None = None
+
+
+class CollectionInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    version: str
+    source: Literal["installed", "checkout"] = Field(description="MANIFEST.json of an installed collection, or galaxy.yml.")
 
 
 class DrillRecord(BaseModel):
@@ -34,6 +70,11 @@ class DrillRecord(BaseModel):
     inventory: dict[str, Any] = Field(default={}, description="Inventory groups and their hosts.")
     controller: dict[str, Any] = Field(default={}, description="Host, user, pid and versions of the controller.")
     config: dict[str, Any] = Field(default={}, description="The validated configuration, secrets redacted.")
+    journal: DrillJournalLocation | None = Field(
+        default=None, description="Where the drill journal is kept on the target side (1.1; absent before).")
+    launch: Launch | None = Field(default=None, description="The AWX job that ran the drill (1.1; absent outside AWX).")
+    collection: CollectionInfo | None = Field(
+        default=None, description="The hadrill.drills collection that ran the drill (1.1; absent when unknown).")
 
 
 class PlaybookStart(BaseModel):

@@ -175,14 +175,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     bundle = Bundle(bundle_dir)
     if outcome.cancelled:
         from hadrill import journal
-        from hadrill.recover import recover_bundle, stop_orphans
+        from hadrill.recover import stop_orphans
 
         stop_orphans(settings.drill_environment)
         entries = journal.open_entries(bundle_dir)
         if entries:
             print(f"undoing {len(entries)} open action(s) of the interrupted drill…", flush=True)
-            _report_recovery([recover_bundle(project, inventory, bundle_dir, entries, vault_password_file=vault,
-                                             extra_vars=extravars)])
+            _recover(project, inventory, config, extravars, vault, [bundle_dir])
     if not bundle.manifest.exists():
         # The playbook did not reach its sealing step: seal what was recorded, saying why.
         if not outcome.cancelled:
@@ -217,32 +216,56 @@ def _evidence_root(project: Path, explicit: str | None) -> Path:
     return resolve_evidence_root(explicit, os.environ.get("HADRILL_EVIDENCE_ROOT"), project).resolve()
 
 
-def _report_recovery(results: list[Any]) -> int:
+def _recover(project: Project, inventory: Path, config: Any, extravars: Any, vault: Path | None,
+             evidence_dirs: list[Path]) -> int | None:
+    """Run the recover playbook for the environment and say, from the journal, what it undid.
+    Returns the number of actions still open, or None when there was nothing to recover."""
+    from hadrill.layout import Bundle
+    from hadrill.recover import plan, run_recovery, target_journal_of
+    from hadrill.target_journal import JournalUnavailable
+
+    target = target_journal_of(config)
+    try:
+        before, warnings = plan(target, evidence_dirs)
+    except JournalUnavailable as exc:
+        raise Refused(f"{exc}: recovery cannot know what to undo. Nothing was changed") from None
+    for warning in warnings:
+        print(f"hadrill: {warning}", file=sys.stderr)
+    pending = [drill for drill in before if drill.entries]
+    if not pending:
+        for drill in before:  # closed in their bundles only: the playbook records the closes on the target
+            print(f"{drill.drill_id}: {len(drill.closed_in_bundle)} action(s) closed in its bundle are closed in the journal")
+        if before:
+            run_recovery(project, inventory, evidence_dirs=evidence_dirs, vault_password_file=vault, extra_vars=extravars)
+        return None
+    run = run_recovery(project, inventory, evidence_dirs=evidence_dirs, vault_password_file=vault, extra_vars=extravars)
+    try:
+        after = {drill.drill_id: drill for drill in plan(target, evidence_dirs)[0]}
+    except JournalUnavailable as exc:
+        print(f"hadrill: {exc}", file=sys.stderr)
+        after = {drill.drill_id: drill for drill in pending}
     remaining = 0
-    for result in results:
-        print(f"{result.bundle.name}: tried to undo {len(result.attempted)} open action(s)")
-        for entry in result.attempted:
-            left = any(item.id == entry.id for item in result.still_open)
+    for drill in pending:
+        left = {entry.id for entry in after[drill.drill_id].entries} if drill.drill_id in after else set()
+        print(f"{drill.drill_id}: tried to undo {len(drill.entries)} open action(s)")
+        for entry in drill.entries:
             where = f" on {entry.host}" if entry.host else ""
-            print(f"  {'STILL OPEN' if left else 'undone    '}  {entry.action}{where} ({entry.undo.get('kind')})")
-        if result.still_open:
-            remaining += len(result.still_open)
-            print("  recovery playbook output (last lines):\n" + "\n".join("    " + line for line in result.output_tail.splitlines()))
-        print(f"  bundle re-sealed: {result.bundle}")
+            print(f"  {'STILL OPEN' if entry.id in left else 'undone    '}  {entry.action}{where} ({entry.undo.get('kind')})")
+        remaining += len(left)
+        if drill.bundle is not None:
+            print(f"  bundle re-sealed: {drill.bundle}" if Bundle(drill.bundle).manifest.exists()
+                  else f"  bundle NOT re-sealed: {drill.bundle}")
+        else:
+            print(f"  {drill.describe_bundle()}")
+    if remaining or run.returncode not in (0, None):
+        print("  recovery playbook output (last lines):\n" + "\n".join("    " + line for line in run.output_tail.splitlines()))
     return remaining
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
     from hadrill.config import ConfigError
     from hadrill.inventory import InventoryError, load_config
-    from hadrill.recover import (
-        RecoveryRefused,
-        bundles_with_open_entries,
-        recover_bundle,
-        refuse_if_running,
-        stop_orphans,
-        unattributed_orphans,
-    )
+    from hadrill.recover import RecoveryRefused, local_bundles, refuse_if_running, stop_orphans, unattributed_orphans
     from hadrill.runner import remove_leftover_private_dirs
 
     project = _project(args.project)
@@ -272,14 +295,11 @@ def cmd_recover(args: argparse.Namespace) -> int:
     if leftovers:
         print(f"removed {len(leftovers)} ansible-runner directory(ies) left by a killed controller "
               f"(raw task output): {', '.join(str(path) for path in leftovers)}")
-    pending = bundles_with_open_entries(root, environment)
-    if not pending:
-        print(f"nothing to recover: no drill of {environment!r} under {root} has open actions")
+    remaining = _recover(project, Path(args.inventory), config, extravars, vault, local_bundles(root, environment))
+    if remaining is None:
+        print(f"nothing to recover: no drill of {environment!r} has open actions in the drill journal "
+              f"({config.settings.drill_journal_table} on {config.db_primary[0]}) or under {root}")
         return EXIT_PASS
-    results = [recover_bundle(project, Path(args.inventory), bundle, entries, vault_password_file=vault,
-                              extra_vars=extravars)
-               for bundle, entries in pending]
-    remaining = _report_recovery(results)
     if remaining:
         print(f"hadrill: {remaining} action(s) could not be undone; fix the cause and run hadrill recover again",
               file=sys.stderr)

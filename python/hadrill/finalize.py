@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Final
 
 import hadrill
-from hadrill import clock, journal, layout, lock, manifest, runtime, statements
+from hadrill import clock, journal, layout, lock, manifest, runtime, statements, target_journal
 from hadrill.context import BundleContext
 from hadrill.notify import DELIVERY_MARKER
 from hadrill.events import make_marker, read_lines, record_marker
@@ -286,6 +286,9 @@ def finalize(root: Path, *, sealed_by: str = SEALED_BY_DRILL, reason: str | None
             statement = statement.model_copy(update={"manifest_sha256": digest, "principal": None, "key_fingerprint": None})
     with statements.locked(root):
         statements.append(root, "seal", statement, signature)
+    # The digest on the target side too, so that a bundle lost with its controller is known to be lost.
+    target_journal.record_seal(root, manifest_sha256=digest, result=summary.result, sealed_at=info.sealed_at,
+                               sealed_by=sealed_by, number=number)
     drill = _drill_settings(root)
     # With undo actions still open the lock stays (the next drill must be told to recover first),
     # and so do the sampler specs that recovery needs to find the processes.

@@ -94,6 +94,22 @@ def cleanup_queries(scenario: str, cleanup: Any, values: Mapping[str, str]) -> S
     return found
 
 
+def journal_queries(table: str) -> ScenarioQueries:
+    """The drill journal on the target side (hadrill.target_journal), which every drill writes:
+    drill_start has created it if need be and inserted the drill's row; what is left to try is
+    opening an entry, closing one, and reading the open ones (``table`` is a validated identifier)."""
+    found = ScenarioQueries()
+    found.explain.append(("journal:open", f"Open an entry of the drill journal {table}",
+                          f"INSERT INTO {table} (environment, drill_id, kind, entry_id, action, opened_at) "
+                          "VALUES ('-', '-', 'entry', '-', '-', now())", None))
+    found.explain.append(("journal:close", f"Close an entry of the drill journal {table}",
+                          f"UPDATE {table} SET closed_at = now(), closed_by = 'drill' "
+                          "WHERE drill_id = '-' AND kind = 'entry' AND entry_id = '-' AND closed_at IS NULL", None))
+    found.explain.append(("journal:read", f"Read the open entries of the drill journal {table}",
+                          f"SELECT drill_id, entry_id, undo FROM {table} WHERE environment = '-' AND closed_at IS NULL", None))
+    return found
+
+
 def trials(selected: Sequence[ScenarioQueries]) -> list[Trial]:
     """Every trial of the selected scenarios, in order."""
     found: list[Trial] = []

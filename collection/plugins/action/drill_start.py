@@ -17,6 +17,7 @@ from ansible.release import __version__ as ansible_version
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
 from ansible_collections.hadrill.drills.plugins.modules.drill_start import ARGUMENT_SPEC
+from ansible_collections.hadrill.drills.plugins.plugin_utils.secrets import play_secrets
 
 
 class _TemplatedVars(Mapping):
@@ -53,23 +54,6 @@ class ActionModule(DrillAction):
     # Refuses check mode itself, with one line.
     SUPPORTS_CHECK_MODE = True
 
-    def _secrets(self, task_vars):
-        from hadrill.redact import collect_secrets
-
-        found = set()
-        scopes = [task_vars] + [task_vars["hostvars"][host] for host in task_vars["hostvars"]]
-        for scope in scopes:
-            values = {}
-            for name in list(scope.keys()):
-                if name in ("hostvars", "vars", "groups", "group_names", "omit", "environment") or name.startswith("ansible_"):
-                    continue
-                try:
-                    values[name] = self._templar.template(scope[name])
-                except Exception:  # a variable that cannot be templated cannot leak either
-                    continue
-            found |= collect_secrets(values)
-        return found
-
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         self.require_hadrill()
@@ -78,9 +62,10 @@ class ActionModule(DrillAction):
         from hadrill.drill_id import DrillIdError
         from hadrill.config.common import SCENARIOS
         from hadrill.guard import GuardRefused, tag_selection
+        from hadrill.launch import awx_job, collection_version
         from hadrill.lock import DrillLocked
         from hadrill.target_lock import LockHeld
-        from hadrill.start import resolve_evidence_root, start_drill
+        from hadrill.start import JournalRefused, resolve_evidence_root, start_drill
 
         args = self.validated_args(ARGUMENT_SPEC)
         tags, skip_tags = context.CLIARGS.get("tags") or (), context.CLIARGS.get("skip_tags") or ()
@@ -101,19 +86,23 @@ class ActionModule(DrillAction):
                 host_variable=lambda host, name: self._templar.template(hostvars[host][name]),
                 host_has=lambda host, name: name in hostvars[host],
                 evidence_root=evidence_root,
-                secrets=self._secrets(task_vars),
+                secrets=play_secrets(self._templar, task_vars),
                 controller_pid=controller_pid(),
                 ansible_version=ansible_version,
                 narrow=lambda selected: tag_selection(selected, tags, skip_tags),
                 # Validation refuses the variables that belong to the inventory when given as extra vars.
                 extra_vars=list(load_extra_vars(self._loader)),
+                # AWX's job (its environment and awx_* extra vars) and this collection's version.
+                launch=awx_job(os.environ, {name: variables[name] for name in task_vars
+                                            if name.startswith(("awx_", "tower_"))}),
+                collection=collection_version(Path(__file__).resolve().parents[2]),
             )
         except ConfigError as exc:
             result.update(failed=True, msg=str(exc), hadrill_config_errors=exc.problems)
             return result
         except GuardRefused as exc:
             raise AnsibleActionFail(f"refused: {exc}. Nothing was changed.") from None
-        except (DrillIdError, DrillLocked, LockHeld) as exc:
+        except (DrillIdError, DrillLocked, LockHeld, JournalRefused) as exc:
             raise AnsibleActionFail(str(exc)) from None
         result.update(
             changed=True,

@@ -10,7 +10,7 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
 from ansible_collections.hadrill.drills.plugins.modules.pg_try import ARGUMENT_SPEC
 
-LABELS = {"restore": "Restore", "rollback": "Rollback", "replay": "Replay"}
+LABELS = {"restore": "Restore", "rollback": "Rollback", "replay": "Replay", "journal": "Drill journal"}
 
 
 class ActionModule(DrillAction):
@@ -34,11 +34,12 @@ class ActionModule(DrillAction):
         from pydantic import TypeAdapter, ValidationError
 
         from hadrill import clock, trials
-        from hadrill.config.common import DrillSettings
+        from hadrill.config.common import DrillSettings, TableName
         from hadrill.config.loader import SCENARIO_SECTIONS, _load_scenario_models
         from hadrill.events import CheckEvent, append_line
         from hadrill.httpspec import drill_values
         from hadrill.runtime import load_redactor
+        from hadrill.target_journal import DEFAULT_TABLE
 
         args = self.validated_args(ARGUMENT_SPEC)
         evidence_dir = self.evidence_dir(task_vars, args.get("evidence_dir"))
@@ -66,6 +67,12 @@ class ActionModule(DrillAction):
                     found.append(trials.replay_queries(settings, values))
             found.append(trials.cleanup_queries(scenario, cleanups.get(scenario), values))
             per_scenario[scenario] = trials.trials(found)
+        # The drill journal on the target side, which every drill writes (hadrill.target_journal).
+        try:
+            table = TypeAdapter(TableName).validate_python(self._templar.template(task_vars.get("drill_journal_table", DEFAULT_TABLE)))
+        except ValidationError as exc:
+            raise AnsibleActionFail(f"drill_journal_table is invalid: {exc}") from None
+        per_scenario["journal"] = trials.trials([trials.journal_queries(table)])
         target = self.database_target(args.get("db_inventory_host"), task_vars)
         redactor = load_redactor(evidence_dir)
         outcomes = []

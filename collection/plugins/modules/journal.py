@@ -17,6 +17,14 @@ description:
     entry still open.
   - The undo description is a dictionary with a C(kind) that C(hadrill recover) knows
     (see the collection's docs/safety.md).
+  - Every entry is written twice - in the bundle's C(journal.jsonl) and, first, in the journal on
+    the target side (the table C(drill_journal_table) of the C(db_primary) database, which
+    M(hadrill.drills.drill_start) names for the drill) - so that the next drill, from any controller,
+    refuses while it is open and the recover playbook finds it with only the inventory. An entry
+    the target side cannot take fails the task, and the action is not done. A close the target side
+    cannot take is a warning - the close is recorded in the bundle and sent again at the seal.
+  - With O(drill_id), recovery closes an entry of an earlier drill in the journal on the target side
+    that the inventory names (C(drill_environment), C(drill_journal_table), the C(db_primary) host).
 author:
   - hadrill maintainers (!UNKNOWN)
 options:
@@ -40,6 +48,10 @@ options:
     type: str
   host:
     description: Inventory host acted on.
+    type: str
+  drill_id:
+    description:
+      - The drill whose entry recovery closes (only with O(state=closed)); default - the running drill's.
     type: str
 extends_documentation_fragment:
   - hadrill.drills.drill
@@ -75,6 +87,7 @@ ARGUMENT_SPEC = {
     "undo": {"type": "dict"},
     "scenario": {"type": "str"},
     "host": {"type": "str"},
+    "drill_id": {"type": "str"},
     "evidence_dir": {"type": "path"},
 }
 

@@ -19,6 +19,9 @@ description:
   - Asks the server, in the drill's own database, for the privileges no statement shows - the
     C(pg_switch_wal()) the restore forces before a time target (C(has_function_privilege)), and
     C(CREATE) in the canary table's schema (C(has_schema_privilege)).
+  - Plans, for every drill, what the drill journal on the target side needs once
+    M(hadrill.drills.drill_start) has created it - opening, closing and reading an entry of
+    C(drill_journal_table) - and records it as the check C(journal_database_privileges).
   - Reads the scenarios' settings from the inventory through their models (the roles' defaults
     apply), fills the drill's placeholders as the scenarios do, and records one check per selected
     scenario (C(scenario=preconditions)) naming every statement or privilege that failed.

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, SecretStr, field_validator
 
 from hadrill.cleanup import Cleanup
+from hadrill.sink import EvidenceSink
 
 from hadrill.config.paths import DedicatedPath
 
@@ -17,6 +18,9 @@ ENVIRONMENT_CLASSES: tuple[str, ...] = get_args(EnvironmentClass)
 DEFAULT_MAX_DURATION_SECONDS = 21600.0
 MAX_DURATION_CAP_SECONDS = 7 * 24 * 3600.0
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+# Unquoted (lower-case) identifiers only, optionally schema-qualified: never needs quoting
+# rules to agree between the drill, the recovery journal and the operator reading the docs.
+TableName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$")]
 
 
 def repeated(values: list[str]) -> list[str]:
@@ -147,6 +151,15 @@ class DrillSettings(Strict):
     # statement that removes what the drill wrote (hadrill.cleanup), journaled before it writes.
     drill_cleanup: dict[Literal["rollback", "replay"], Cleanup] = {}
     drill_evidence_root: DedicatedPath | None = None
+    # The drill journal on the target side (hadrill.target_journal): a table of the db_primary
+    # database, optionally schema-qualified. The first drill creates it (CREATE on its schema), or
+    # a DBA creates it ahead (docs/safety.md).
+    drill_journal_table: TableName = "hadrill_journal"
+    # A command run on the controller after the seal that copies the bundle somewhere that
+    # outlives the job (hadrill.sink); unset: nothing is uploaded.
+    drill_evidence_sink: EvidenceSink | None = None
+    # A partial drill fails the playbook run (an AWX job) as a failed one does; false: only fail does.
+    drill_fail_job_on_partial: bool = True
     drill_follow_ups: list[FollowUp] = []
     # The key that signs the sealed manifest (an SSH signature, ssh-keygen -Y sign): a private key
     # file, or a public key file whose private half is in ssh-agent. Unset: the bundle is sealed

@@ -65,8 +65,8 @@ def phase_reached(evidence_root: Path, scenario: str, phase: str) -> Path | None
 
 def interrupt(sandbox, evidence_root: Path, scenario: str, phase: str, name: str) -> Interrupted:
     process = subprocess.Popen(
-        [str(BIN / "hadrill"), "run", *sandbox.inventory_args, "--scenario", scenario],
-        cwd=REPO, env=drill_env(evidence_root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [str(BIN / "hadrill"), "run", *sandbox.inventory_args, "--scenario", scenario, "--evidence-root", str(evidence_root)],
+        cwd=REPO, env=drill_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # the controller's own process group, as a terminal would give it
     )
     def reached() -> Path | None:
@@ -92,9 +92,11 @@ def interrupt(sandbox, evidence_root: Path, scenario: str, phase: str, name: str
             process.wait(timeout=60)
 
 
-def recover(sandbox, evidence_root: Path) -> subprocess.CompletedProcess:
+def recover(sandbox) -> subprocess.CompletedProcess:
+    """`hadrill recover -i INVENTORY` and nothing else (issue 16.6): not the drill's --evidence-root. It finds
+    the open actions in the drill journal on the target database, and the bundle where that journal says it is."""
     return subprocess.run([str(BIN / "hadrill"), "recover", *sandbox.inventory_args], cwd=REPO,
-                          env=drill_env(evidence_root), capture_output=True, text=True, timeout=900)
+                          env=drill_env(), capture_output=True, text=True, timeout=900)
 
 
 def processes_matching(needle: str, *, orphans_only: bool = False) -> list[str]:
@@ -166,7 +168,7 @@ def test_interrupt_and_recover(sandbox, tmp_path, scenario, phase, name):
     outcome = interrupt(sandbox, tmp_path, scenario, phase, name)
     recovered_by = "hadrill run (automatic)"
     if name == "SIGKILL" or journal.open_entries(outcome.bundle):
-        result = recover(sandbox, tmp_path)
+        result = recover(sandbox)
         assert result.returncode == 0, result.stdout + result.stderr
         recovered_by = "hadrill recover"
     assert (outcome.bundle / "MANIFEST.sha256").exists(), "the interrupted bundle was not sealed"

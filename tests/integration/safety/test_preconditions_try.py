@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from hadrill.events import read_lines
+from hadrill.target_journal import TargetJournal
 from tests.support.drill import drill_env, hadrill
 
 pytestmark = pytest.mark.integration
@@ -32,6 +33,11 @@ def limited_user(sandbox):
         conn.execute(psycopg.sql.SQL("GRANT CREATE, USAGE ON SCHEMA public TO {}").format(psycopg.sql.Identifier(name)))
         conn.execute(psycopg.sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(psycopg.sql.Identifier(name)))
         conn.execute(psycopg.sql.SQL("REVOKE SELECT ON outbox FROM {}").format(psycopg.sql.Identifier(name)))
+    # The drill journal on the target side, which every drill writes (its own privileges are tried
+    # by tests/integration/safety/test_journal_privileges.py).
+    TargetJournal(conninfo=admin, table="hadrill_journal", environment="-").ensure()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("GRANT SELECT, INSERT, UPDATE ON hadrill_journal TO {}").format(psycopg.sql.Identifier(name)))
     # pg_switch_wal() granted, but in another database than the drill's.
     other = admin.replace(f"dbname={db['dbname']}", "dbname=postgres")
     with psycopg.connect(other, autocommit=True) as conn:
@@ -67,5 +73,6 @@ def test_a_missing_privilege_stops_the_drill_at_the_preconditions(limited_user, 
     journal = list(read_lines(bundle / "journal.jsonl")) if (bundle / "journal.jsonl").exists() else []
     assert {line["id"] for line in journal} <= {"sampler-drill_lock"}, "only the drill lock was taken (and released)"
     with psycopg.connect(sandbox.db_admin_dsn, autocommit=True) as conn:
-        assert conn.execute("select count(*) from pg_tables where tablename like 'hadrill%'").fetchone()[0] == 0
+        assert conn.execute("select count(*) from pg_tables where tablename like 'hadrill%' "
+                            "and tablename <> 'hadrill_journal'").fetchone()[0] == 0
 

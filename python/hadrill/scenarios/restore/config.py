@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator
 
 from hadrill.clock import parse_utc
-from hadrill.config.common import Strict
+from hadrill.config.common import Strict, TableName
 from hadrill.config.hosts import InventoryHost, is_loopback
 from hadrill.config.loader import register_scenario
 from hadrill.config.paths import DedicatedPath
@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")]
-# Unquoted (lower-case) identifiers only, optionally schema-qualified: never needs quoting
-# rules to agree between the drill, the recovery journal and the operator reading the docs.
-TableName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$")]
 SettingValue = str | int | float | bool
 
 Method = Literal["pgbackrest", "basebackup", "command"]
