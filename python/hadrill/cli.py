@@ -557,7 +557,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     report = commands.add_parser(
-        "report", help="print a sealed bundle's report with its sign-offs; --reseal seals a bundle left unsealed")
+        "report", help="print a sealed bundle's report with its sign-offs; --pdf, --junit, --prometheus export it; "
+                       "--reseal seals a bundle left unsealed")
     report.add_argument("bundle")
     report.add_argument("--stdout", action="store_true", help="(the default) print the report")
     report.add_argument("--reseal", action="store_true",

@@ -122,3 +122,18 @@ def test_a_sealed_bundle_has_report_html_and_an_edited_one_is_caught(unsigned):
     problems = verify(unsigned).problems
     assert any(line.startswith("report.html differs from its rendering of the re-derived summary") and "CTO" in line
                for line in problems), problems
+
+
+def test_sign_offs_recorded_after_the_seal_are_shown_when_asked_for(signed, keys):
+    from hadrill import statements
+    from hadrill.signoff import sign
+    from hadrill.summary import Summary
+    from tests.support.keys import PRINCIPALS
+
+    sign(signed, by=PRINCIPALS["alice"], key=keys.key("alice"), role="sre-lead", note="RTO <ok> & fine")
+    summary = Summary.model_validate_json((signed / "summary.json").read_text())
+    signoffs = [item.statement for item in statements.load(signed).signoffs]
+    page = Page(render_html(summary, signed, signoffs))
+    assert f"{PRINCIPALS['alice']} (sre-lead)" in page.words and "RTO <ok> & fine" in page.words
+    assert "signed with the drill key" in page.words  # the signed fixture's seal
+    assert "Sign-off: recorded after sealing" in Page((signed / "report.html").read_text()).words  # the sealed file
