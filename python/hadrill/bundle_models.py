@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from hadrill.events import CheckEvent, GateEvent, Marker, TaskEvent
 
-DRILL_SCHEMA_VERSION = "1.1"
+DRILL_SCHEMA_VERSION = "1.2"  # 1.2: a delegated task event names the inventory host it ran on (delegated_to)
 
 
 class DrillJournalLocation(BaseModel):

@@ -52,6 +52,8 @@ class TaskEvent(BaseModel):
     end_mono: float
     duration_s: float
     changed: bool = False
+    # A delegated task: the inventory host it ran on.
+    delegated_to: str | None = None
 
 
 def make_marker(

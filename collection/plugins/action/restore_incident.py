@@ -31,8 +31,16 @@ class ActionModule(DrillAction):
         evidence_dir = self.evidence_dir(task_vars, args.get("evidence_dir"))
         db = self.database_target(args.get("db_inventory_host"), task_vars)
 
-        frozen = None
-        if args["target"] == "latest" and args.get("freeze_source"):
+        frozen = pinned = None
+        if args["target"] == "latest" and args.get("pgbackrest_pin"):
+            # Pinned first, incident right after, as for a freeze: a WAL segment archived while the
+            # repository is read counts as lost, never the other way round.
+            try:
+                pinned = self._pin(db, args["freeze_timeout_seconds"])
+            except targets.TargetError as exc:
+                result.update(failed=True, msg=str(exc))
+                return result
+        elif args["target"] == "latest" and args.get("freeze_source"):
             if not args.get("freeze_dest"):
                 raise AnsibleActionFail("freeze_dest is required with freeze_source")
             # Frozen first, incident right after: everything in the copy was archived before the
@@ -44,7 +52,9 @@ class ActionModule(DrillAction):
                 return result
             frozen = args["freeze_dest"]
         incident = clock.now()
-        marker = record.mark(evidence_dir, "incident", {"target": args["target"], "frozen_archive": frozen}, at=incident)
+        marker = record.mark(evidence_dir, "incident", {
+            "target": args["target"], "frozen_archive": frozen,
+            "pinned_archive": pinned.as_dict() if pinned else None}, at=incident)
 
         target = targets.Target("latest")
         if args["target"] == "time":
@@ -63,7 +73,21 @@ class ActionModule(DrillAction):
             record.mark(evidence_dir, "wal_archived", archived)
         result.update(
             changed=True, hadrill_marker=marker, incident_ts=marker["ts"], frozen_archive=frozen,
+            pinned_archive=pinned.as_dict() if pinned else None,
             target={"kind": target.kind, "time": target.iso, "postgres": target.postgres},
             wal_archived=archived,
         )
         return result
+
+    def _pin(self, db, timeout_seconds):
+        """The repository's newest backup set and WAL segment, read with ``pgbackrest info`` on the
+        task's host (the database host, as its PostgreSQL OS user): through pgBackRest, wherever
+        the repository is (``repo1-host`` over SSH, S3, Azure, GCS, a local directory)."""
+        from hadrill.scenarios.restore import instance, targets
+
+        argv = ["pgbackrest"] + ([f"--config={db.pgbackrest_config}"] if db.pgbackrest_config else [])
+        argv += [f"--stanza={db.pgbackrest_stanza}", "--output=json", "info"]
+        outcome = run_shell(self, instance.bounded(" ".join(instance.q(part) for part in argv), timeout_seconds))
+        if not outcome.ok:
+            raise targets.TargetError(f"pgbackrest info failed (rc {outcome.rc}): {outcome.tail()}")
+        return targets.pgbackrest_pin(outcome.stdout, str(db.pgbackrest_stanza))

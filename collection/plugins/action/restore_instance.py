@@ -60,6 +60,18 @@ class ActionModule(DrillAction):
             return Target("time", parse_utc(self._args["target_time"]))
         return Target("latest")
 
+    def _pin(self):
+        """The repository pinned at the incident (latest target, pgbackrest method), or None."""
+        from hadrill.scenarios.restore.targets import ArchivePin
+
+        pin = self._args.get("pgbackrest_pin")
+        if self._args["target"] != "latest" or self._args["method"] != "pgbackrest" or not pin:
+            return None
+        try:
+            return ArchivePin(backup=str(pin["backup"]), wal=str(pin["wal"]), archive_id=str(pin.get("archive_id", "")))
+        except KeyError as exc:
+            raise AnsibleActionFail(f"pgbackrest_pin needs {exc.args[0]!r} (the pinned_archive of restore_incident)") from None
+
     def _save_log(self, name, text):
         from hadrill.layout import Bundle
         from hadrill.runtime import load_redactor
@@ -137,7 +149,7 @@ class ActionModule(DrillAction):
             journal.close_entry(self._evidence, WORKDIR_ENTRY, by="not_created")
             return self._fail(result, f"cannot create the work directory {layout.work_dir}: {outcome.tail()}")
         result.update(changed=True, work_dir=layout.work_dir, data_dir=layout.data_dir,
-                      frozen_repo=layout.frozen_repo, frozen_wal=layout.frozen_wal)
+                      frozen_wal=layout.frozen_wal)
         return result
 
     def _choose_backup(self, target):
@@ -147,15 +159,17 @@ class ActionModule(DrillAction):
         db = self._db
         if self._args["method"] == "pgbackrest":
             argv = ["pgbackrest"] + ([f"--config={db.pgbackrest_config}"] if db.pgbackrest_config else [])
-            argv += [f"--stanza={db.pgbackrest_stanza}"]
-            if self._args.get("pgbackrest_repo_path"):
-                argv.append(f"--repo1-path={self._args['pgbackrest_repo_path']}")
-            argv += ["--output=json", "info"]
+            argv += [f"--stanza={db.pgbackrest_stanza}", "--output=json", "info"]
             outcome = run_shell(self, instance.bounded(" ".join(instance.q(part) for part in argv), 300))
             if not outcome.ok:
                 raise targets.TargetError(f"pgbackrest info failed (rc {outcome.rc}): {outcome.tail()}")
-            chosen = targets.choose_pgbackrest_set(targets.pgbackrest_sets(outcome.stdout, db.pgbackrest_stanza), target)
-            return chosen.label, None
+            sets = targets.pgbackrest_sets(outcome.stdout, db.pgbackrest_stanza)
+            pin = self._pin()
+            if pin is not None:
+                if pin.backup not in {item.label for item in sets}:
+                    raise targets.TargetError(f"the pinned backup set {pin.backup} is no longer in the repository")
+                return pin.backup, None
+            return targets.choose_pgbackrest_set(sets, target).label, None
         root = db.db_basebackup_dir
         listing = run_shell(self, f"for f in {instance.q(root.rstrip('/'))}/*.json; do [ -f \"$f\" ] && cat \"$f\" && echo; done; true")
         chosen = targets.choose_base_backup(targets.base_backups(listing.stdout.splitlines(), root), target)
@@ -180,9 +194,13 @@ class ActionModule(DrillAction):
                             "pg_bindir": db.db_pg_bindir, "os_user": db.db_os_user},
                            scenario=record.SCENARIO, host=self._host_name, entry_id=INSTANCE_ENTRY)
         if args["method"] == "pgbackrest":
+            pin = self._pin()
             command = instance.pgbackrest_restore_command(
                 config=db.pgbackrest_config, stanza=str(db.pgbackrest_stanza), layout=layout, target=target,
-                repo_path=args.get("pgbackrest_repo_path"), options=args["pgbackrest_options"])
+                options=args["pgbackrest_options"], pin=pin)
+            if pin is not None:
+                command = instance.pinned_archive_get_command(
+                    layout, config=db.pgbackrest_config, stanza=str(db.pgbackrest_stanza), pin=pin) + " && " + command
         else:
             if not args.get("wal_dir"):
                 raise AnsibleActionFail("wal_dir is required for the basebackup method")

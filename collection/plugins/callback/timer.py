@@ -12,7 +12,8 @@ short_description: Record every task's timing and status into the drill's events
 description:
   - For every task and host, records the start and end (UTC wall clock), the duration
     (monotonic clock), the status, the role and phase (task file) and any markers, as one JSON
-    line each in C(events.jsonl) of the drill's evidence directory.
+    line each in C(events.jsonl) of the drill's evidence directory. A delegated task also records
+    the inventory host it ran on (C(delegated_to)).
   - Runs beside any stdout callback, including ansible-runner's C(awx_display).
   - Each line is written and flushed as it happens, so an interrupted run keeps what was recorded.
   - The evidence directory comes from O(evidence_dir) or, when unset, from the first task
@@ -154,9 +155,14 @@ class CallbackModule(CallbackBase):
             "end_mono": end_mono,
             "duration_s": round(end_mono - start_mono, 6),
         }
-        delegated = outcome.get("_ansible_delegated_vars", {}).get("ansible_host") if isinstance(outcome, dict) else None
+        # The inventory host a delegated task ran on: the task's templated delegate_to (the
+        # connection variables a callback receives are neither templated nor named).
+        fields = getattr(result, "task_fields", None) or getattr(result, "_task_fields", None) or {}
+        delegated = fields.get("delegate_to") if isinstance(fields, dict) else None
+        if not delegated and isinstance(outcome, dict):
+            delegated = (outcome.get("_ansible_delegated_vars") or {}).get("ansible_host")
         if delegated:
-            record["delegated_to"] = delegated
+            record["delegated_to"] = str(delegated)
         marker = outcome.get("hadrill_marker")
         if isinstance(marker, dict):
             record["markers"] = [marker.get("name")]

@@ -11,11 +11,17 @@ module: restore_incident
 short_description: Declare a restore drill's incident and fix its recovery target
 version_added: "0.1.0"
 description:
-  - For O(target=latest) with O(freeze_source), first freezes the archive (a hard-link copy
-    C(cp -al) of the pgBackRest repository or the plain WAL archive into O(freeze_dest), on the
-    task's host, normally the C(db_primary) host with become), then marks C(incident); what a
-    real loss of the primary at that instant would leave is exactly what the frozen copy holds,
-    and WAL archived later cannot count.
+  - For O(target=latest) with O(pgbackrest_pin), first pins the pgBackRest repository (C(pgbackrest info)
+    on the task's host, normally the C(db_primary) host as its PostgreSQL OS user: its newest backup set
+    and the newest WAL segment of the current database), then marks C(incident); the restore
+    (M(hadrill.drills.restore_instance) with O(hadrill.drills.restore_instance#module:pgbackrest_pin))
+    uses nothing newer, so WAL archived later cannot count. pgBackRest reads the repository wherever it
+    is (a directory of the host, a repository host over SSH with C(repo1-host), S3, Azure or GCS):
+    nothing is copied and nothing is written into it.
+  - For O(target=latest) with O(freeze_source) (the C(basebackup) method's plain WAL archive, a
+    directory of the task's host), first freezes the archive (a hard-link copy C(cp -al) into
+    O(freeze_dest)), then marks C(incident); what a real loss of the primary at that instant would
+    leave is exactly what the frozen copy holds, and WAL archived later cannot count.
   - For O(target=time), marks C(incident), then fixes the target, O(target_time) if given, else
     the incident minus O(before_incident_seconds), moved into the middle of the gap between the
     two canary writes around it (so "the last row committed before the target" is decidable).
@@ -46,14 +52,18 @@ options:
     description: How long to wait for the switched segment to be archived.
     type: float
     default: 60.0
+  pgbackrest_pin:
+    description: For O(target=latest), pin the pgBackRest repository at the incident (needs the C(db_primary) host's C(pgbackrest_stanza)).
+    type: bool
+    default: false
   freeze_source:
-    description: Archive to freeze for O(target=latest) (repository path or WAL archive directory).
+    description: Plain WAL archive directory to freeze for O(target=latest) (the C(basebackup) method).
     type: path
   freeze_dest:
     description: Where the frozen hard-link copy goes (same file system as O(freeze_source)).
     type: path
   freeze_timeout_seconds:
-    description: Upper bound of the freeze.
+    description: Upper bound of the freeze or of reading the repository for the pin.
     type: float
     default: 600.0
   canary_sampler:
@@ -74,11 +84,10 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Declare the incident (latest archived WAL, frozen repository)
+- name: Declare the incident (latest archived WAL, the pgBackRest repository pinned)
   hadrill.drills.restore_incident:
     target: latest
-    freeze_source: /var/lib/pgbackrest
-    freeze_dest: /srv/pg-verify/ha_drill_20260228_staging_01/frozen-repo
+    pgbackrest_pin: true
   delegate_to: db-1
   become: true
   become_user: postgres
@@ -98,6 +107,10 @@ frozen_archive:
   description: Path of the frozen archive copy, if any.
   returned: success
   type: str
+pinned_archive:
+  description: The pinned repository (C(backup) label, newest C(wal) segment, C(archive_id)), if any.
+  returned: success
+  type: dict
 wal_archived:
   description: The switched segment and how long the archiver took (time targets with O(force_wal_switch)).
   returned: success
@@ -113,6 +126,7 @@ ARGUMENT_SPEC = {
     "before_incident_seconds": {"type": "float", "default": 1.0},
     "force_wal_switch": {"type": "bool", "default": True},
     "archive_wait_seconds": {"type": "float", "default": 60.0},
+    "pgbackrest_pin": {"type": "bool", "default": False},
     "freeze_source": {"type": "path"},
     "freeze_dest": {"type": "path"},
     "freeze_timeout_seconds": {"type": "float", "default": 600.0},

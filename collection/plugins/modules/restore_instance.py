@@ -25,7 +25,9 @@ description:
   - O(state=present) refuses a target before the oldest backup and a busy port, journals the
     instance (kind C(pg_instance), or C(command) with the teardown command), marks
     C(restore_started), restores (C(pgbackrest restore) with C(--archive-mode=off) and, for a
-    time target, C(--type=time --target=... --target-action=promote); or a copy of the newest
+    time target, C(--type=time --target=... --target-action=promote); for a latest target with
+    O(pgbackrest_pin), from the pinned backup set with a C(restore_command) that answers WAL newer
+    than the pinned segment as missing; or a copy of the newest
     base backup finished before the target with C(restore_command) on the WAL archive; or the
     inventory's restore command), marks C(restore_finished), appends the instance's own port,
     C(archive_mode=off), no Unix socket, C(cluster_name=hadrill_verify_<drill_id>) and O(instance_settings) to C(postgresql.auto.conf),
@@ -73,9 +75,12 @@ options:
     description: Extra PostgreSQL settings of the verification instance.
     type: dict
     default: {}
-  pgbackrest_repo_path:
-    description: Repository path to restore from (the frozen copy for O(target=latest)).
-    type: path
+  pgbackrest_pin:
+    description:
+      - For O(target=latest) with C(pgbackrest), what the repository held at the incident
+        (C(pinned_archive) of M(hadrill.drills.restore_incident)) - C(backup) (the set restored) and
+        C(wal) (the newest WAL segment recovery may read); works for every repository type.
+    type: dict
   pgbackrest_options:
     description: Extra options of C(pgbackrest restore).
     type: list
@@ -171,7 +176,7 @@ ARGUMENT_SPEC = {
     "host": {"type": "str"},
     "port": {"type": "int"},
     "instance_settings": {"type": "dict", "default": {}},
-    "pgbackrest_repo_path": {"type": "path"},
+    "pgbackrest_pin": {"type": "dict"},
     "pgbackrest_options": {"type": "list", "elements": "str", "default": []},
     "wal_dir": {"type": "path"},
     "restore_timeout_seconds": {"type": "float", "default": 3600.0},

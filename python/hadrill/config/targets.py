@@ -136,10 +136,20 @@ class ApiHost(PlatformAdapter):
 class LbHost(HostModel):
     lb_kind: Literal["haproxy"] = "haproxy"
     lb_base_url: str
+    # A Unix socket on the load balancer host: the drill drains and enables servers there.
     haproxy_admin_socket: str = Field(min_length=1)
     haproxy_backend: str = Field(min_length=1)
+    # HAProxy's read-only statistics in CSV (``stats uri`` + ``;csv``), read from the controller
+    # by the rollback's replica watch; without it the watch reads the admin socket only when the
+    # load balancer host is the controller.
+    haproxy_stats_url: str | None = None
 
     _url = field_validator("lb_base_url")(classmethod(lambda cls, value: _http_url(value)))
+
+    @field_validator("haproxy_stats_url")
+    @classmethod
+    def _stats_url(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
 
 
 class WorkerHost(PlatformAdapter):

@@ -17,6 +17,7 @@ table behind, and its bundle must hold no secret.
 
 from __future__ import annotations
 
+import re
 import json
 import os
 import signal
@@ -166,7 +167,12 @@ def test_pgbackrest_latest_counts_only_what_was_archived_at_the_incident(sandbox
     run, observer = observe_and_run(sandbox, restore_facts, tmp_path, "db_restore_target=latest")
     try:
         assert_measured_against_ground_truth(run, observer, restore_facts, "latest")
-        assert run.marker("incident")["data"]["frozen_archive"].endswith("/frozen-repo")
+        # The repository is pinned through pgBackRest at the incident (no copy of it): its newest WAL
+        # segment then, and the backup set the restore used.
+        incident = run.marker("incident")["data"]
+        assert incident["frozen_archive"] is None
+        assert re.fullmatch(r"[0-9A-F]{24}", incident["pinned_archive"]["wal"]), incident
+        assert run.marker("restore_started")["data"]["backup"] == incident["pinned_archive"]["backup"]
     finally:
         assert_clean(sandbox, restore_facts, run)
 

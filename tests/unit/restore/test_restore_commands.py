@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shlex
+import subprocess
 from datetime import datetime, timezone
+from pathlib import Path
 
 from hadrill.scenarios.restore import instance, placeholders
-from hadrill.scenarios.restore.targets import Target
+from hadrill.scenarios.restore.targets import ArchivePin, Target
 
 LAYOUT = instance.Layout("/srv/pg verify", "ha_drill_20260228_staging_01")
 TARGET = Target("time", datetime(2026, 2, 28, 10, 10, tzinfo=timezone.utc))
@@ -14,13 +16,13 @@ TARGET = Target("time", datetime(2026, 2, 28, 10, 10, tzinfo=timezone.utc))
 
 def test_layout_keeps_everything_under_the_drills_work_directory():
     assert LAYOUT.work_dir == "/srv/pg verify/ha_drill_20260228_staging_01"
-    for path in (LAYOUT.data_dir, LAYOUT.log_file, LAYOUT.frozen_repo, LAYOUT.frozen_wal):
+    for path in (LAYOUT.data_dir, LAYOUT.log_file, LAYOUT.archive_get, LAYOUT.frozen_wal):
         assert path.startswith(LAYOUT.work_dir + "/")
 
 
 def test_pgbackrest_time_restore_promotes_with_archiving_off():
     command = instance.pgbackrest_restore_command(config="/etc/pgbackrest.conf", stanza="main", layout=LAYOUT,
-                                                  target=TARGET, repo_path=None, options=["--process-max=4"])
+                                                  target=TARGET, options=["--process-max=4"])
     argv = shlex.split(command)
     assert argv[0] == "pgbackrest" and argv[-1] == "restore"
     assert "--pg1-path=/srv/pg verify/ha_drill_20260228_staging_01/data" in argv
@@ -29,11 +31,43 @@ def test_pgbackrest_time_restore_promotes_with_archiving_off():
     assert not any(item.startswith("--repo1-path") for item in argv)
 
 
-def test_pgbackrest_latest_restores_from_the_frozen_repository():
+PIN = ArchivePin(backup="20260228-090000F", wal="000000010000000000000011", archive_id="15-1")
+
+
+def test_pgbackrest_latest_restores_the_pinned_set_reading_no_newer_wal():
     argv = shlex.split(instance.pgbackrest_restore_command(
-        config=None, stanza="main", layout=LAYOUT, target=Target("latest"), repo_path=LAYOUT.frozen_repo, options=[]))
-    assert "--type=default" in argv and f"--repo1-path={LAYOUT.frozen_repo}" in argv
-    assert not any(item.startswith(("--target", "--config")) for item in argv)
+        config=None, stanza="main", layout=LAYOUT, target=Target("latest"), options=[], pin=PIN))
+    assert "--type=default" in argv and "--set=20260228-090000F" in argv
+    assert f'--recovery-option=restore_command={LAYOUT.archive_get} %f "%p"' in argv
+    assert not any(item.startswith(("--target", "--config", "--repo1-path")) for item in argv)
+    unpinned = shlex.split(instance.pgbackrest_restore_command(
+        config=None, stanza="main", layout=LAYOUT, target=Target("latest"), options=[]))
+    assert not any(item.startswith(("--set", "--recovery-option")) for item in unpinned)
+
+
+def test_the_pinned_archive_get_answers_newer_wal_as_missing(tmp_path):
+    layout = instance.Layout(str(tmp_path), "ha_drill_20260228_staging_01")
+    (tmp_path / layout.drill_id).mkdir()
+    written = subprocess.run(["sh", "-c", instance.pinned_archive_get_command(
+        layout, config="/etc/pgbackrest.conf", stanza="main", pin=PIN)], capture_output=True, text=True)
+    assert written.returncode == 0, written.stderr
+    script = Path(layout.archive_get)
+    assert oct(script.stat().st_mode & 0o777) == "0o700"
+    # Stand-in for pgBackRest: the script's last line execs it; here it echoes what it was asked.
+    script.write_text(script.read_text().replace("exec pgbackrest", "exec echo pgbackrest"))
+
+    def ask(name):
+        return subprocess.run(["sh", str(script), name, "pg_wal/RECOVERYXLOG"], capture_output=True, text=True)
+
+    for name in ("000000010000000000000010", "000000010000000000000011", "000000010000000000000011.partial",
+                 "00000001.history"):
+        answer = ask(name)
+        assert answer.returncode == 0 and answer.stdout.split() == [
+            "pgbackrest", "--config=/etc/pgbackrest.conf", "--stanza=main", f"--pg1-path={layout.data_dir}",
+            "archive-get", name, "pg_wal/RECOVERYXLOG"], name
+    for name in ("000000010000000000000012", "000000020000000000000003", "00000002.history"):
+        answer = ask(name)
+        assert answer.returncode == 1 and answer.stdout == "", name
 
 
 def test_basebackup_restore_configures_archive_recovery():
@@ -67,8 +101,8 @@ def test_commands_are_bounded_and_quoted():
     assert "pg_ctl' start -W -D" in instance.start_command("/usr/lib/postgresql/15/bin", LAYOUT) or \
         "pg_ctl start -W -D" in instance.start_command("/usr/lib/postgresql/15/bin", LAYOUT)
     assert instance.prepare_command(LAYOUT).startswith("test ! -e '/srv/pg verify/")
-    assert instance.freeze_command("/var/lib/pgbackrest/", LAYOUT.frozen_repo) == \
-        f"cp -al /var/lib/pgbackrest {shlex.quote(LAYOUT.frozen_repo)}"
+    assert instance.freeze_command("/var/lib/wal archive/", LAYOUT.frozen_wal) == \
+        f"cp -al '/var/lib/wal archive' {shlex.quote(LAYOUT.frozen_wal)}"
 
 
 def test_placeholders_fill_strings_lists_and_mappings():

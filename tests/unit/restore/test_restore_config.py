@@ -116,9 +116,9 @@ def test_method_settings_are_checked_one_line_each():
     assert problems(db_restore_work_root=None) == [
         "db_restore_work_root: required with db_restore_method 'pgbackrest' (where the verification "
         "instance's data directory is created on the db_primary host)"]
-    assert problems(db_restore_target="latest") == [
-        "db_restore_pgbackrest_repo_path: required with db_restore_target 'latest' and pgbackrest "
-        "(the repository is frozen at the incident so that WAL archived later does not count)"]
+    # A latest pgbackrest restore pins the repository through pgBackRest, wherever it is: its path
+    # is not needed (it stays an optional protected path for validation).
+    assert check(db_restore_target="latest")
     assert problems(db_restore_target="latest", db_restore_pgbackrest_repo_path="/var/lib/pgbackrest",
                     db_restore_target_time="2026-02-28T10:10:00Z") == [
         "db_restore_target_time: only used with db_restore_target: time"]

@@ -81,6 +81,32 @@ def test_a_target_before_the_oldest_backup_is_refused_with_the_reason():
         targets.pgbackrest_sets(info(epoch), "other")
 
 
+def test_the_pin_is_the_newest_set_and_the_newest_wal_of_the_current_database():
+    epoch = int(T.timestamp())
+    document = json.loads(info(epoch - 3600, epoch - 60))
+    # After a pg_upgrade the stanza has two databases; only the current one's archive counts.
+    document[0]["db"] = [{"id": 1, "version": "14"}, {"id": 2, "version": "15"}]
+    document[0]["archive"] = [
+        {"database": {"id": 1, "repo-key": 1}, "id": "14-1", "min": "000000010000000000000001", "max": "000000010000000000000099"},
+        {"database": {"id": 2, "repo-key": 1}, "id": "15-2", "min": "000000010000000000000001", "max": "000000010000000000000011"},
+    ]
+    pin = targets.pgbackrest_pin(json.dumps(document), "main")
+    assert pin == targets.ArchivePin(backup="set-1", wal="000000010000000000000011", archive_id="15-2")
+    assert pin.timeline == "00000001"
+    assert pin.as_dict() == {"backup": "set-1", "wal": "000000010000000000000011", "archive_id": "15-2"}
+
+
+def test_a_repository_without_archived_wal_or_backup_cannot_be_pinned():
+    epoch = int(T.timestamp())
+    document = json.loads(info(epoch - 60))
+    document[0]["db"] = [{"id": 1, "version": "15"}]
+    document[0]["archive"] = [{"database": {"id": 1, "repo-key": 1}, "id": "15-1", "min": None, "max": None}]
+    with pytest.raises(TargetError, match="holds no archived WAL for stanza 'main'"):
+        targets.pgbackrest_pin(json.dumps(document), "main")
+    with pytest.raises(TargetError, match="no usable backup"):
+        targets.pgbackrest_pin(json.dumps([{"name": "main", "backup": []}]), "main")
+
+
 def test_base_backups_from_their_metadata():
     documents = [
         json.dumps({"label": "20260228T090000Z", "path": "/bb/20260228T090000Z", "finished_at": "2026-02-28T09:00:05+00:00"}),

@@ -162,3 +162,37 @@ def test_the_watch_asks_each_replica_itself(healthy_server, tmp_path):
     assert all(item["seq"] == 7 and item["sent_mono"] > 0 for item in records)
     # the load balancer could not be read: said in every record, never taken for a status
     assert all("lb_status" not in item and "FileNotFoundError" in item["lb_error"] for item in records)
+
+
+def test_the_watch_reads_a_remote_load_balancer_from_its_statistics_page(tmp_path):
+    """A load balancer on another host: HAProxy's statistics CSV over HTTP (haproxy_stats_url), the
+    columns of `show stat`; the admin socket, a Unix socket of that host, is not used."""
+    csv_page = ("# pxname,svname,qcur,status,weight\n"
+                "api,FRONTEND,,OPEN,\napi,api-1,0,UP,1\napi,api-2,0,MAINT,1\napi,BACKEND,0,UP,2\n").encode()
+
+    class Stats(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server interface
+            ok = self.path == "/stats;csv"
+            self.send_response(200 if ok else 404)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(csv_page if ok else b"")
+
+        def log_message(self, *args):
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stats)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        spec = SamplerSpec(name="rollback_replicas", kind="replica_watch", evidence_dir=str(tmp_path), config={
+            "replicas": [{"host": "api-1", "base_url": "http://127.0.0.1:9", "lb_server": "api-1"},
+                         {"host": "api-2", "base_url": "http://127.0.0.1:9", "lb_server": "api-2"}],
+            "haproxy_stats_url": f"http://127.0.0.1:{server.server_address[1]}/stats;csv",
+            "haproxy_socket": str(tmp_path / "no-such.sock"), "haproxy_backend": "api"})
+        records = {item["host"]: item for item in ReplicaWatch(spec).sample(1)}
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert records["api-1"]["lb_status"] == "UP" and records["api-2"]["lb_status"] == "MAINT"
+    assert all("lb_error" not in item for item in records.values())

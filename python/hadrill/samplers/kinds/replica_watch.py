@@ -1,6 +1,7 @@
 """Every replica of a backend, watched on its own: its health check sent straight to it (not
-through the load balancer) and, when the load balancer's admin socket is on the controller,
-HAProxy's status of its server.
+through the load balancer) and HAProxy's status of its server, read from HAProxy's read-only
+statistics page (``haproxy_stats_url``, the CSV of ``stats uri``: any load balancer the controller
+reaches over the network) or, when the load balancer runs on the controller, its admin socket.
 
 One record per replica per sample: ``host``, ``sent_mono``/``sent_ts``, ``ok``, ``status``,
 ``latency_ms``, ``error``, and ``lb_status`` (HAProxy's ``status`` column: ``UP``, ``DOWN``,
@@ -37,7 +38,11 @@ class ReplicaWatchConfig(BaseModel):
 
     replicas: list[Replica] = Field(min_length=1)
     timeout_seconds: PositiveFloat = 1.0
-    # HAProxy's admin socket, when the controller can open it (the load balancer runs here).
+    # Sent with every health check, as with every request of the drill (drill_http_headers).
+    headers: dict[str, str] = {}
+    # HAProxy's statistics CSV over HTTP (a remote load balancer), else its admin socket when the
+    # controller can open it (the load balancer runs here).
+    haproxy_stats_url: str | None = None
     haproxy_socket: str | None = None
     haproxy_backend: str | None = None
 
@@ -65,6 +70,15 @@ def haproxy_statuses(socket_path: str, backend: str, timeout: float) -> dict[str
     return parse_show_stat(b"".join(chunks).decode(errors="replace"), backend)
 
 
+def haproxy_statuses_over_http(url: str, backend: str, timeout: float) -> dict[str, str]:
+    """The statuses of ``backend``'s servers, read from HAProxy's statistics page in CSV
+    (``stats uri`` + ``;csv``: the same columns as ``show stat``)."""
+    from urllib.request import urlopen
+
+    with urlopen(url, timeout=timeout) as answer:  # noqa: S310 - an http(s) URL of the inventory
+        return parse_show_stat(answer.read().decode(errors="replace"), backend)
+
+
 class ReplicaWatch:
     def __init__(self, spec: SamplerSpec):
         self.config = ReplicaWatchConfig.model_validate(spec.config)
@@ -74,11 +88,14 @@ class ReplicaWatch:
         }
 
     def _lb_view(self) -> tuple[dict[str, str] | None, str]:
-        if not (self.config.haproxy_socket and self.config.haproxy_backend):
+        config = self.config
+        if not config.haproxy_backend or not (config.haproxy_stats_url or config.haproxy_socket):
             return None, ""
         try:
-            return haproxy_statuses(self.config.haproxy_socket, self.config.haproxy_backend,
-                                    self.config.timeout_seconds), ""
+            if config.haproxy_stats_url:
+                return haproxy_statuses_over_http(config.haproxy_stats_url, config.haproxy_backend,
+                                                  config.timeout_seconds), ""
+            return haproxy_statuses(str(config.haproxy_socket), config.haproxy_backend, config.timeout_seconds), ""
         except (OSError, ValueError) as exc:
             return None, f"{type(exc).__name__}: {exc}"
 
@@ -87,7 +104,7 @@ class ReplicaWatch:
         records = []
         for replica in self.config.replicas:
             sent = clock.now()
-            result = send(replica.base_url, self._requests[replica.host])
+            result = send(replica.base_url, self._requests[replica.host], default_headers=self.config.headers)
             record: dict[str, Any] = {
                 "seq": seq, "host": replica.host, "sent_ts": sent.iso, "sent_mono": sent.mono,
                 "ok": result.ok, "status": result.status, "latency_ms": round(result.latency_s * 1000.0, 3),

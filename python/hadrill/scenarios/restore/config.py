@@ -172,12 +172,6 @@ class RestoreSettings(Strict):
                     f"db_restore_work_root: required with db_restore_method {self.db_restore_method!r} "
                     "(where the verification instance's data directory is created on the db_primary host)"
                 )
-            if (self.db_restore_method == "pgbackrest" and self.db_restore_target == "latest"
-                    and not self.db_restore_pgbackrest_repo_path):
-                problems.append(
-                    "db_restore_pgbackrest_repo_path: required with db_restore_target 'latest' and pgbackrest "
-                    "(the repository is frozen at the incident so that WAL archived later does not count)"
-                )
         if self.db_restore_api_host != "localhost" and self.db_restore_api_base_url is None:
             problems.append("db_restore_api_base_url: required when db_restore_api_host is not localhost")
         if self.db_restore_sample_queries and not self.db_restore_sample_tenants:

@@ -23,7 +23,7 @@ from typing import Any
 
 import psycopg
 
-from hadrill.scenarios.restore.targets import Target
+from hadrill.scenarios.restore.targets import ArchivePin, Target
 
 TIMEOUT_KILL_GRACE_SECONDS = 5
 REFUSED_RETRY_SECONDS = 0.2
@@ -52,12 +52,13 @@ class Layout:
         return f"{self.work_dir}/postgres.log"
 
     @property
-    def frozen_repo(self) -> str:
-        return f"{self.work_dir}/frozen-repo"
-
-    @property
     def frozen_wal(self) -> str:
         return f"{self.work_dir}/frozen-wal"
+
+    @property
+    def archive_get(self) -> str:
+        """The restore_command of a pinned ``latest`` restore (:func:`pinned_archive_get_command`)."""
+        return f"{self.work_dir}/archive-get"
 
 
 def q(value: Any) -> str:
@@ -147,18 +148,43 @@ def freeze_command(source: str, frozen: str) -> str:
     return f"cp -al {q(source.rstrip('/'))} {q(frozen)}"
 
 
+def pinned_archive_get_command(layout: Layout, *, config: str | None, stanza: str, pin: ArchivePin) -> str:
+    """Write the restore_command of a ``latest`` restore pinned at the incident: pgBackRest's own
+    ``archive-get``, except for WAL newer than the pin's newest segment (and timeline histories
+    above its timeline), which it answers as missing, so recovery ends where the archive ended at
+    the incident. Works for every repository type, local or remote: nothing is copied."""
+    argv = ["pgbackrest"] + ([f"--config={config}"] if config else [])
+    argv += [f"--stanza={stanza}", f"--pg1-path={layout.data_dir}", "archive-get"]
+    script = "\n".join([
+        "#!/bin/sh",
+        f"# hadrill: the WAL archive of stanza {stanza} as it was at the incident (newest segment {pin.wal}).",
+        "# WAL archived later is answered as missing, so recovery ends where the archive ended then.",
+        "newest() { printf '%s\\n%s\\n' \"$1\" \"$2\" | LC_ALL=C sort | tail -n 1; }",
+        'case "$1" in',
+        f'  *.history) [ "$(newest "${{1%.history}}" {pin.timeline})" = {pin.timeline} ] || exit 1 ;;',
+        f'  *) [ "$(newest "$(printf %.24s "$1")" {pin.wal})" = {pin.wal} ] || exit 1 ;;',
+        "esac",
+        "exec " + " ".join(q(part) for part in argv) + ' "$1" "$2"',
+        "",
+    ])
+    path = q(layout.archive_get)
+    return f"printf '%s' {q(script)} > {path} && chmod 0700 {path}"
+
+
 def pgbackrest_restore_command(*, config: str | None, stanza: str, layout: Layout, target: Target,
-                               repo_path: str | None, options: Sequence[str]) -> str:
+                               options: Sequence[str], pin: ArchivePin | None = None) -> str:
+    """pgBackRest's restore into the layout's data directory; with ``pin`` (a ``latest`` target),
+    from the pinned backup set, recovery reading WAL through :func:`pinned_archive_get_command`."""
     argv = ["pgbackrest"]
     if config:
         argv.append(f"--config={config}")
     argv += [f"--stanza={stanza}", f"--pg1-path={layout.data_dir}"]
-    if repo_path:
-        argv.append(f"--repo1-path={repo_path}")
     if target.kind == "time":
         argv += ["--type=time", f"--target={target.postgres}", "--target-action=promote"]
     else:
         argv.append("--type=default")
+    if pin is not None:
+        argv += [f"--set={pin.backup}", f'--recovery-option=restore_command={layout.archive_get} %f "%p"']
     argv += ["--archive-mode=off", *options, "restore"]
     return " ".join(q(part) for part in argv)
 

@@ -130,6 +130,45 @@ def choose_pgbackrest_set(sets: list[BackupSet], target: Target) -> BackupSet:
                           "backup")
 
 
+@dataclass(frozen=True)
+class ArchivePin:
+    """What a pgBackRest repository held at the incident: its newest backup set and the newest WAL
+    segment of the stanza's current database. A ``latest`` restore uses nothing newer, so WAL
+    archived after the incident cannot count, wherever the repository is (a directory of the
+    database host, a repository host reached over SSH, S3/Azure/GCS): both are read through
+    pgBackRest itself (``info``), nothing is copied."""
+
+    backup: str
+    wal: str
+    archive_id: str
+
+    @property
+    def timeline(self) -> str:
+        return self.wal[:8]
+
+    def as_dict(self) -> dict[str, str]:
+        return {"backup": self.backup, "wal": self.wal, "archive_id": self.archive_id}
+
+
+def pgbackrest_pin(info_json: str, stanza: str) -> ArchivePin:
+    """The :class:`ArchivePin` of ``pgbackrest info --output=json`` for ``stanza``."""
+    sets = pgbackrest_sets(info_json, stanza)
+    if not sets:
+        raise TargetError("the pgBackRest repository holds no usable backup")
+    entry = next(item for item in json.loads(info_json) if item.get("name") == stanza)
+    databases = [item for item in entry.get("db", []) if isinstance(item.get("id"), int)]
+    if not databases:
+        raise TargetError(f"pgbackrest info shows no database for stanza {stanza!r}")
+    current = max(databases, key=lambda item: item["id"])
+    archive = next((item for item in entry.get("archive", [])
+                    if (item.get("database") or {}).get("id") == current["id"]), None)
+    newest = segment_of((archive or {}).get("max"))
+    if newest is None:
+        raise TargetError(f"the pgBackRest repository holds no archived WAL for stanza {stanza!r}: "
+                          "a latest restore has nothing to replay")
+    return ArchivePin(backup=sets[-1].label, wal=newest, archive_id=str(archive.get("id")))
+
+
 _Backup = TypeVar("_Backup", "BackupSet", "BaseBackup")
 
 
