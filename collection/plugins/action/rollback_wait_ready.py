@@ -28,7 +28,7 @@ class ActionModule(DrillAction):
             outcome = wait_ready(
                 args["base_url"], args["health_path"], timeout=args["timeout_seconds"],
                 interval=args["interval_seconds"], expect_status=args["expect_status"],
-                release_field=args["release_field"], release=args["release"],
+                release_field=args["release_field"], release=args["release"], headers=args["headers"],
             )
         except ValueError as exc:
             raise AnsibleActionFail(str(exc)) from None

@@ -41,8 +41,14 @@ options:
     type: list
     elements: int
     default: [200]
+  headers:
+    description:
+      - Headers sent with every health check - the drill's C(drill_http_headers), for a service whose
+        health endpoint needs credentials. Never recorded.
+    type: dict
+    default: {}
   release_field:
-    description: Dotted path of the release in the JSON answer; empty to not check the release.
+    description: JMESPath of the release in the JSON answer; empty to not check the release.
     type: str
     default: ""
   release:
@@ -110,6 +116,7 @@ ARGUMENT_SPEC = {
     "timeout_seconds": {"type": "float", "default": 120.0},
     "interval_seconds": {"type": "float", "default": 0.25},
     "expect_status": {"type": "list", "elements": "int", "default": [200]},
+    "headers": {"type": "dict", "default": {}, "no_log": True},
     "release_field": {"type": "str", "default": ""},
     "release": {"type": "str", "default": ""},
     "fail_when_not_ready": {"type": "bool", "default": False},

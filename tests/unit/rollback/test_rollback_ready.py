@@ -9,8 +9,8 @@ from hadrill.scenarios.rollback.ready import wait_ready
 def answers(*results):
     seen = []
 
-    def sender(base_url, spec):
-        seen.append(spec)
+    def sender(base_url, spec, default_headers=None):  # noqa: ARG001
+        seen.append((spec, default_headers))
         return results[min(len(seen), len(results)) - 1]
 
     return sender, seen
@@ -26,12 +26,13 @@ def test_healthy_on_the_expected_release():
     outcome = wait_ready("http://x", "/health", timeout=5, interval=0.01, release_field="release", release="v1",
                          sender=sender)
     assert outcome.ready and outcome.attempts == 3 and outcome.release == "v1"
-    assert seen[0].capture == {"release": "release"} and seen[0].path == "/health"
+    assert seen[0][0].capture == {"release": "release"} and seen[0][0].path == "/health"
 
 
-def test_without_a_release_field_any_healthy_answer_is_ready():
-    sender, _ = answers(result(200))
-    assert wait_ready("http://x", "/h", timeout=1, sender=sender).ready
+def test_without_a_release_field_any_healthy_answer_is_ready_and_the_drill_headers_are_sent():
+    sender, seen = answers(result(200))
+    assert wait_ready("http://x", "/h", timeout=1, sender=sender, headers={"X-Api-Key": "k"}).ready
+    assert seen[0][1] == {"X-Api-Key": "k"}
 
 
 def test_gives_up_after_the_timeout_with_the_last_reason():

@@ -29,6 +29,7 @@ def wait_ready(
     release_field: str = "",
     release: str = "",
     request_timeout: float = 2.0,
+    headers: dict[str, str] | None = None,
     sender: Callable[..., HttpResult] = send,
 ) -> ReadyResult:
     """Poll ``base_url + health_path`` until it answers as expected or ``timeout`` passes.
@@ -48,7 +49,7 @@ def wait_ready(
     detail = ""
     while True:
         attempts += 1
-        result = sender(base_url, spec)
+        result = sender(base_url, spec, default_headers=headers or {})
         status = result.status
         value = result.captured.get("release")
         observed = None if value is None else str(value)
