@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from hadrill import sqltemplate
 
@@ -143,7 +143,8 @@ def run_trials(conninfo: str, selected: Sequence[Trial]) -> list[TrialResult]:
                 connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 rows = connection.execute(trial.sql, trial.params).fetchall()  # type: ignore[arg-type]
                 if trial.kind == "privilege":
-                    granted = bool(rows and next(iter(rows[0].values())))
+                    # connect() returns rows as dictionaries (dict_row)
+                    granted = bool(rows and next(iter(cast(Mapping[str, Any], rows[0]).values())))
                     results.append(TrialResult(trial.name, trial.label, granted,
                                                "" if granted else "the drill user lacks this privilege in the drill's database"))
                 else:
