@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -26,17 +27,24 @@ def validate_drill_id(drill_id: str) -> str:
     return drill_id
 
 
-def allocate(evidence_root: Path, environment: str, day: datetime) -> tuple[str, Path]:
+def prefix(day: datetime, environment: str) -> str:
+    return f"ha_drill_{day:%Y%m%d}_{environment}_"
+
+
+def allocate(evidence_root: Path, environment: str, day: datetime, taken_elsewhere: Iterable[str] = ()) -> tuple[str, Path]:
     """Create the next free evidence directory for this day and environment.
 
     ``mkdir`` is the lock: two controllers starting at the same moment get different numbers.
+    ``taken_elsewhere``: ids already used by drills whose bundles are not under this root (the drill
+    journal on the target side knows those of other controllers and AWX jobs).
     """
     evidence_root.mkdir(parents=True, exist_ok=True)
-    prefix = f"ha_drill_{day:%Y%m%d}_{environment}_"
+    start = prefix(day, environment)
+    names = [entry.name for entry in evidence_root.iterdir()] + list(taken_elsewhere)
     taken = [
         int(match.group("seq"))
-        for entry in evidence_root.iterdir()
-        if (match := DRILL_ID_PATTERN.match(entry.name)) and entry.name.startswith(prefix)
+        for name in names
+        if (match := DRILL_ID_PATTERN.match(name)) and name.startswith(start)
     ]
     sequence = max(taken, default=0) + 1
     for _ in range(1000):
@@ -47,7 +55,7 @@ def allocate(evidence_root: Path, environment: str, day: datetime) -> tuple[str,
             sequence += 1
             continue
         return drill_id, evidence_root / drill_id
-    raise DrillIdError(f"no free drill id under {evidence_root} for {prefix}NN")
+    raise DrillIdError(f"no free drill id under {evidence_root} for {start}NN")
 
 
 def claim(evidence_root: Path, drill_id: str) -> Path:

@@ -91,7 +91,7 @@ def upload(sink: EvidenceSink, values: Mapping[str, str], redact: Any = None) ->
     last output lines (``redact``: a callable over text, for secrets), and the error if any."""
     clean = redact or (lambda text: text)
     command = argv(sink, values)
-    outcome: dict[str, Any] = {"ok": False, "location": location(sink, values), "command": clean(shlex.join(command)),
+    outcome: dict[str, Any] = {"ok": False, "location": clean(location(sink, values)), "command": clean(shlex.join(command)),
                                "rc": None, "seconds": None, "output_tail": "", "error": None}
     started = time.monotonic()
     try:

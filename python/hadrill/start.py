@@ -80,30 +80,46 @@ def start_drill(
     target = TargetJournal(conninfo=config.db_primary[1].conninfo(), table=settings.drill_journal_table,
                            environment=settings.drill_environment, database=config.db_primary[0])
     reachable = refuse_open_entries(target)
-    started = clock.now()
-    if settings.drill_id:
-        drill_id = settings.drill_id
-        evidence_dir = ids.claim(evidence_root, drill_id)
-    else:
-        drill_id, evidence_dir = ids.allocate(evidence_root, settings.drill_environment, datetime.now(timezone.utc))
+    day = datetime.now(timezone.utc)
     try:
-        lock.acquire(evidence_root, settings.drill_environment, drill_id, controller_pid)
-    except lock.DrillLocked:
-        if not any(evidence_dir.iterdir()):
-            evidence_dir.rmdir()
-        raise
-    row = {"started_at": started.iso, "detail": {
-        "evidence_dir": str(evidence_dir), "controller": socket.gethostname(), "owner": settings.drill_owner,
-        "scenarios": scenarios, "environment_class": settings.drill_environment_class,
-        "hadrill": hadrill.__version__, **({"launch": dict(launch)} if launch else {})}}
-    try:
+        # Ids used by drills of other controllers and AWX jobs (whose evidence roots this one cannot see).
+        elsewhere = target.drill_ids(ids.prefix(day, settings.drill_environment)) if reachable else set()
         if reachable:
             target.ensure()
-            target.record_drill(drill_id, row["started_at"], row["detail"])
+            missing = target.missing_privileges()
+            if missing:
+                raise JournalRefused(f"the drill user may not {' or '.join(missing)} the drill journal ({target.where}). "
+                                     f"{PRIVILEGES} Nothing was changed.")
     except JournalUnavailable as exc:
+        raise JournalRefused(f"{exc}. {PRIVILEGES} Nothing was changed.") from None
+    started = clock.now()
+    for _ in range(20):
+        drill_id, evidence_dir = _allocate(evidence_root, settings.drill_environment, settings.drill_id, day, elsewhere,
+                                           target)
+        try:
+            lock.acquire(evidence_root, settings.drill_environment, drill_id, controller_pid)
+        except lock.DrillLocked:
+            if not any(evidence_dir.iterdir()):
+                evidence_dir.rmdir()
+            raise
+        row = {"started_at": started.iso, "detail": {
+            "evidence_dir": str(evidence_dir), "controller": socket.gethostname(), "owner": settings.drill_owner,
+            "scenarios": scenarios, "environment_class": settings.drill_environment_class,
+            "hadrill": hadrill.__version__, **({"launch": dict(launch)} if launch else {})}}
+        try:
+            recorded = target.record_drill(drill_id, row["started_at"], row["detail"]) if reachable else True
+        except JournalUnavailable as exc:
+            lock.release(evidence_root, settings.drill_environment, drill_id)
+            shutil.rmtree(evidence_dir, ignore_errors=True)
+            raise JournalRefused(f"{exc}. {PRIVILEGES} Nothing was changed.") from None
+        if recorded:
+            break
+        # Another controller recorded this id a moment ago: take the next one.
         lock.release(evidence_root, settings.drill_environment, drill_id)
         shutil.rmtree(evidence_dir, ignore_errors=True)
-        raise JournalRefused(f"{exc}. {PRIVILEGES} Nothing was changed.") from None
+        elsewhere.add(drill_id)
+    else:
+        raise ids.DrillIdError(f"no free drill id for {ids.prefix(day, settings.drill_environment)}NN")
     # Unreachable now: the row is written with the drill's first journal entry, which cannot be
     # written either until the database answers (the drill stops before any action).
     target.save(evidence_dir, pending=None if reachable else row)
@@ -142,6 +158,18 @@ def start_drill(
         record["collection"] = dict(collection)
     bundle.drill.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return StartedDrill(drill_id=drill_id, evidence_dir=evidence_dir, config=config, scenarios=scenarios)
+
+
+def _allocate(evidence_root: Path, environment: str, wanted: str | None, day: datetime, elsewhere: set[str],
+              target: TargetJournal) -> tuple[str, Path]:
+    """The drill's id and evidence directory: ``wanted`` (drill_id) unless a drill used it already,
+    here or in the journal on the target side; else the next free number of the day."""
+    if wanted:
+        if wanted in elsewhere:
+            raise ids.DrillIdError(f"drill_id: {wanted} is the id of a drill recorded in the drill journal "
+                                   f"({target.where}); choose another id")
+        return wanted, ids.claim(evidence_root, wanted)
+    return ids.allocate(evidence_root, environment, day, elsewhere)
 
 
 PRIVILEGES = ("The drill user needs CREATE on the journal table's schema the first time (or a DBA creates the table: "

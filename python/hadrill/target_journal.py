@@ -29,6 +29,8 @@ from psycopg import sql
 from hadrill.db import connect, json_safe
 
 DEFAULT_TABLE = "hadrill_journal"
+# What the drill and its recovery do with the table: read the open entries, write, close.
+PRIVILEGES = ("SELECT", "INSERT", "UPDATE")
 TABLE_COMMENT = "hadrill drill journal"
 STATEMENT_TIMEOUT = "10s"
 # The row that describes a drill (kind 'drill') has this entry id; entries are kind 'entry'.
@@ -125,16 +127,44 @@ class TargetJournal:
                 return False
         return True
 
+    def missing_privileges(self) -> list[str]:
+        """The privileges on the table that the drill and its recovery use and the drill user lacks."""
+        with self._connection("read") as connection:
+            return [privilege for privilege in PRIVILEGES
+                    if not connection.execute("SELECT has_table_privilege(current_user, %s, %s) AS granted",
+                                              (self.table, privilege)).fetchone()["granted"]]
+
     # -- writes -----------------------------------------------------------------------------------
-    def record_drill(self, drill_id: str, started_at: str, detail: Mapping[str, Any]) -> None:
-        self._upsert(drill_id, "drill", DRILL_ROW, "drill started", None, None, None, detail, started_at)
+    def record_drill(self, drill_id: str, started_at: str, detail: Mapping[str, Any]) -> bool:
+        """Write the drill's row; False when a row of that drill id is already there (another drill,
+        from another controller or evidence root, has the id: the caller takes another)."""
+        statement = sql.SQL(
+            "INSERT INTO {} (environment, drill_id, kind, entry_id, action, detail, opened_at) "
+            "VALUES (%s, %s, 'drill', %s, 'drill started', %s::jsonb, %s::timestamptz) ON CONFLICT DO NOTHING"
+        ).format(_identifier(self.table))
+        with self._connection("write") as connection:
+            cursor = connection.execute(statement, (self.environment, drill_id, DRILL_ROW,
+                                                    json.dumps(json_safe(detail)), started_at))
+            return cursor.rowcount == 1
+
+    def drill_ids(self, prefix: str) -> set[str]:
+        """The drill ids recorded with ``prefix`` (a day and environment), whichever controller ran them."""
+        with self._connection("read") as connection:
+            found = connection.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (self.table,)).fetchone()
+            if not (found and found["found"]):
+                return set()
+            rows = connection.execute(sql.SQL("SELECT drill_id FROM {} WHERE kind = 'drill' AND starts_with(drill_id, %s)")
+                                      .format(_identifier(self.table)), (prefix,)).fetchall()
+        return {row["drill_id"] for row in rows}
 
     def record_pending(self, evidence_dir: Path) -> None:
         """Write the drill's row that drill_start could not (the database was unreachable then)."""
         if not self.pending_drill:
             return
         self.ensure()
-        self.record_drill(evidence_dir.name, str(self.pending_drill["started_at"]), self.pending_drill["detail"])
+        if not self.record_drill(evidence_dir.name, str(self.pending_drill["started_at"]), self.pending_drill["detail"]):
+            raise JournalUnavailable(f"another drill recorded the id {evidence_dir.name} in the drill journal ({self.where}) "
+                                     "while this one could not reach it: start the drill again")
         self.save(evidence_dir)
 
     def open(self, drill_id: str, entry_id: str, action: str, undo: Mapping[str, Any], *, scenario: str | None,
