@@ -134,9 +134,9 @@ def plan(target: TargetJournal, evidence_dirs: Iterable[Path] = ()) -> tuple[lis
             if mine is not None and mine.closed_at is not None:
                 item.closed_in_bundle.append(str(row["id"]))
                 continue
-            item.entries.append(JournalEntry(id=str(row["id"]), action=row["action"], scenario=row.get("scenario"),
-                                             host=row.get("host"), undo=row.get("undo") or {},
-                                             opened_at=str(row["opened_at"]), drill_id=drill_id))
+            item.entries.append(JournalEntry.model_validate({
+                "id": str(row["id"]), "action": row["action"], "scenario": row.get("scenario"), "host": row.get("host"),
+                "undo": row.get("undo") or {}, "opened_at": str(row["opened_at"]), "drill_id": drill_id}))
         known = {entry.id for entry in item.entries} | set(item.closed_in_bundle)
         for entry in local.values():
             if entry.closed_at is None and entry.id not in known:

@@ -21,10 +21,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from hadrill.db import connect, json_safe
 
@@ -94,9 +95,9 @@ class TargetJournal:
         return f"table {self.table} of the database of {self.database}"
 
     @contextmanager
-    def _connection(self, what: str) -> Iterator[psycopg.Connection]:
+    def _connection(self, what: str) -> Iterator[psycopg.Connection[DictRow]]:
         try:
-            connection = connect(self.conninfo)
+            connection = cast("psycopg.Connection[DictRow]", connect(self.conninfo))
         except psycopg.Error as exc:
             raise JournalUnavailable(f"cannot {what} the drill journal ({self.where}): {_first_line(exc)}",
                                      unreachable=True) from None
@@ -130,9 +131,9 @@ class TargetJournal:
     def missing_privileges(self) -> list[str]:
         """The privileges on the table that the drill and its recovery use and the drill user lacks."""
         with self._connection("read") as connection:
-            return [privilege for privilege in PRIVILEGES
-                    if not connection.execute("SELECT has_table_privilege(current_user, %s, %s) AS granted",
-                                              (self.table, privilege)).fetchone()["granted"]]
+            granted = {privilege: connection.execute("SELECT has_table_privilege(current_user, %s, %s) AS granted",
+                                                     (self.table, privilege)).fetchone() for privilege in PRIVILEGES}
+        return [privilege for privilege, row in granted.items() if not (row and row["granted"])]
 
     # -- writes -----------------------------------------------------------------------------------
     def record_drill(self, drill_id: str, started_at: str, detail: Mapping[str, Any]) -> bool:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
