@@ -34,6 +34,8 @@ CHANGES_HOSTS = {
     "restore_canary": (lambda args: args.get("state", "present") == "present", True, "restore"),
     "restore_incident": (lambda args: True, True, "restore"),
     "gate": (lambda args: True, False, None),
+    # Stopping or deploying is a fault; starting undoes a pause; hadrill recover's undo is never guarded.
+    "platform": (lambda args: args.get("operation") in ("stop", "deploy") and not args.get("undo"), True, None),
     "drill_cleanup": (lambda args: args.get("state", "done") in ("open", "done"), False, None),
 }
 
