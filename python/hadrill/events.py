@@ -52,7 +52,7 @@ class TaskEvent(BaseModel):
     end_mono: float
     duration_s: float
     changed: bool = False
-    # A delegated task: the inventory host it ran on.
+    # A delegated task: the inventory host it ran on (a loop: the hosts of its items, comma-separated).
     delegated_to: str | None = None
 
 

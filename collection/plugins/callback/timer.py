@@ -13,7 +13,8 @@ description:
   - For every task and host, records the start and end (UTC wall clock), the duration
     (monotonic clock), the status, the role and phase (task file) and any markers, as one JSON
     line each in C(events.jsonl) of the drill's evidence directory. A delegated task also records
-    the inventory host it ran on (C(delegated_to)).
+    the inventory host it ran on (C(delegated_to); for a loop, the hosts its items ran on,
+    comma-separated).
   - Runs beside any stdout callback, including ansible-runner's C(awx_display).
   - Each line is written and flushed as it happens, so an interrupted run keeps what was recorded.
   - The evidence directory comes from O(evidence_dir) or, when unset, from the first task
@@ -70,6 +71,16 @@ def _utc():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _delegate_of(result):
+    """The task's templated delegate_to as the worker saw it (task_fields), else the delegated
+    connection's host; None when the task was not delegated."""
+    fields = getattr(result, "task_fields", None) or getattr(result, "_task_fields", None) or {}
+    delegated = fields.get("delegate_to") if isinstance(fields, dict) else None
+    if not delegated and isinstance(result._result, dict):
+        delegated = (result._result.get("_ansible_delegated_vars") or {}).get("ansible_host")
+    return str(delegated) if delegated else None
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -83,6 +94,8 @@ class CallbackModule(CallbackBase):
         self._redactor = None
         self._task_started = {}
         self._host_started = {}
+        # (host, task uuid) -> the hosts the items of a delegated loop ran on
+        self._item_delegates = {}
         self._play = None
         self._sealed = False
         if not HAS_HADRILL:
@@ -169,13 +182,14 @@ class CallbackModule(CallbackBase):
             "duration_s": round(end_mono - start_mono, 6),
         }
         # The inventory host a delegated task ran on: the task's templated delegate_to (the
-        # connection variables a callback receives are neither templated nor named).
-        fields = getattr(result, "task_fields", None) or getattr(result, "_task_fields", None) or {}
-        delegated = fields.get("delegate_to") if isinstance(fields, dict) else None
-        if not delegated and isinstance(outcome, dict):
-            delegated = (outcome.get("_ansible_delegated_vars") or {}).get("ansible_host")
-        if delegated:
-            record["delegated_to"] = str(delegated)
+        # connection variables a callback receives are neither templated nor named); for a loop,
+        # the hosts its items ran on (each item's templated delegate_to), comma-separated.
+        items = self._item_delegates.pop((host, task._uuid), [])
+        delegated = _delegate_of(result)
+        if items and (not delegated or "{{" in delegated):
+            delegated = ", ".join(sorted(set(items)))
+        if delegated and "{{" not in delegated:
+            record["delegated_to"] = delegated
         marker = outcome.get("hadrill_marker")
         if isinstance(marker, dict):
             record["markers"] = [marker.get("name")]
@@ -189,6 +203,20 @@ class CallbackModule(CallbackBase):
             # The bundle is sealed: anything written now (this task included) would break its manifest.
             self._sealed = True
         self._write(record)
+
+    def _item(self, result):
+        delegated = _delegate_of(result)
+        if delegated and "{{" not in delegated:
+            self._item_delegates.setdefault((result._host.get_name(), result._task._uuid), []).append(delegated)
+
+    def v2_runner_item_on_ok(self, result):
+        self._item(result)
+
+    def v2_runner_item_on_failed(self, result):
+        self._item(result)
+
+    def v2_runner_item_on_skipped(self, result):
+        self._item(result)
 
     def v2_runner_on_ok(self, result):
         self._record(result, "ok")
