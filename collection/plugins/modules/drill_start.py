@@ -17,9 +17,15 @@ description:
     once, naming the variable and what was expected.
   - Refuses fault-injecting scenarios on a production inventory without C(drill_allow_production)
     and a confirmed drill id.
-  - Allocates the drill id C(ha_drill_<YYYYMMDD>_<environment>_<NN>) (or claims C(drill_id)),
-    creates C(artifacts/ha_drill/<drill_id>/), takes the environment's drill lock and writes
-    C(drill.json) (configuration snapshot, secrets redacted).
+  - Refuses, with nothing changed, while an earlier drill of the environment has open entries in the
+    drill journal on the target side (the table C(drill_journal_table) of the C(db_primary)
+    database), whichever controller or AWX job ran it; creates that table when it is missing and
+    refuses a drill user who may not create it or lacks C(SELECT), C(INSERT) or C(UPDATE) on it.
+  - Allocates the drill id C(ha_drill_<YYYYMMDD>_<environment>_<NN>) (the next number among the
+    bundles of the evidence root and the drills recorded in the journal, or claims C(drill_id)),
+    creates C(artifacts/ha_drill/<drill_id>/), takes the environment's drill lock, records the drill
+    in the journal on the target side and writes C(drill.json) (configuration snapshot, secrets
+    redacted; the AWX job from AWX's environment and C(awx_*) extra variables; the collection's version).
   - Sets the facts C(drill_id), C(drill_evidence_dir) and C(drill_selected_scenarios).
 author:
   - hadrill maintainers (!UNKNOWN)
