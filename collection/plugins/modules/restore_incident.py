@@ -12,11 +12,11 @@ short_description: Declare a restore drill's incident and fix its recovery targe
 version_added: "0.1.0"
 description:
   - For O(target=latest) with O(pgbackrest_pin), first pins the pgBackRest repository (C(pgbackrest info)
-    on the task's host, normally the C(db_primary) host as its PostgreSQL OS user: its newest backup set
+    on the task's host, normally the C(db_primary) host as its PostgreSQL OS user; its newest backup set
     and the newest WAL segment of the current database), then marks C(incident); the restore
     (M(hadrill.drills.restore_instance) with O(hadrill.drills.restore_instance#module:pgbackrest_pin))
     uses nothing newer, so WAL archived later cannot count. pgBackRest reads the repository wherever it
-    is (a directory of the host, a repository host over SSH with C(repo1-host), S3, Azure or GCS):
+    is (a directory of the host, a repository host over SSH with C(repo1-host), S3, Azure or GCS);
     nothing is copied and nothing is written into it.
   - For O(target=latest) with O(freeze_source) (the C(basebackup) method's plain WAL archive, a
     directory of the task's host), first freezes the archive (a hard-link copy C(cp -al) into

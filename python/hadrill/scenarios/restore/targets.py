@@ -166,7 +166,7 @@ def pgbackrest_pin(info_json: str, stanza: str) -> ArchivePin:
     if newest is None:
         raise TargetError(f"the pgBackRest repository holds no archived WAL for stanza {stanza!r}: "
                           "a latest restore has nothing to replay")
-    return ArchivePin(backup=sets[-1].label, wal=newest, archive_id=str(archive.get("id")))
+    return ArchivePin(backup=sets[-1].label, wal=newest, archive_id=str((archive or {}).get("id")))
 
 
 _Backup = TypeVar("_Backup", "BackupSet", "BaseBackup")
