@@ -22,7 +22,8 @@ def _describe_value(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _location(prefix: str, loc: Iterable[Any]) -> str:
+def location(prefix: str, loc: Iterable[Any]) -> str:
+    """A pydantic error location as the inventory writes it: ``name.key[0].field``."""
     path = prefix
     for part in loc:
         if isinstance(part, int):
@@ -39,7 +40,7 @@ def describe(error: ValidationError, *, where: str = "", prefix: str = "") -> li
     lines = []
     for item in error.errors(include_url=False):
         loc = [part for part in item["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
-        name = _location(prefix, loc)
+        name = location(prefix, loc)
         message = item["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]

@@ -7,6 +7,8 @@ once, each naming the variable (and host) and what was expected.
 
 from __future__ import annotations
 
+import copy
+
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -17,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from hadrill.config.bounds import duration_problems, max_duration, threshold_problems
 from hadrill.config.common import SCENARIOS, DrillSettings, repeated
-from hadrill.config.errors import ConfigError, Unreadable, describe, first_line, suggest
+from hadrill.config.errors import ConfigError, Unreadable, describe, first_line, location, suggest
 from hadrill.config.gates import GatesSettings, PreconditionsSettings
 from hadrill.config.guard import environment_class_problems, extra_var_problems, production_guard
 from hadrill.config.hosts import INVENTORY, LOCALHOST, InventoryView, view_from
@@ -146,7 +148,11 @@ class _Reader:
 def _validate_section(
     model: type[BaseModel], values: dict[str, Any], problems: list[str], where: str = "",
     *, context: Mapping[str, Any] | None = None, unreadable: set[str] | None = None,
+    partial: list[BaseModel | None] | None = None, failed: set[str] | None = None,
 ) -> BaseModel | None:
+    """The section's model, or None with its problems added to ``problems``. With ``partial``, a
+    section that failed also appends what validates without its failed variables (or None), and
+    adds their names to ``failed``."""
     for name in values:
         if name not in model.model_fields:
             problems.append(f"{where}{name}: unknown variable{suggest(name, model.model_fields)}")
@@ -157,7 +163,55 @@ def _validate_section(
         # A variable that could not be read is already named; "required but not set" would mislead.
         hidden = {f"{where}{name}: required but not set" for name in unreadable or ()}
         problems.extend(line for line in describe(exc, where=where) if line not in hidden)
+        if partial is not None:
+            partial.append(_without_failed_fields(model, known, exc, problems, where, context, failed))
         return None
+
+
+def _without_failed_fields(
+    model: type[BaseModel], known: dict[str, Any], error: ValidationError, problems: list[str], where: str,
+    context: Mapping[str, Any] | None, failed: set[str] | None,
+) -> BaseModel | None:
+    """The section validated again without its failed values (each left at its default), so that
+    the checks between fields (a model's own, and the thresholds and cross checks that need a
+    validated section) still report in the same pass. A check that names a failed value is not
+    reported: it would judge a default the inventory did not set. None when a failed value has no
+    default. The failed values' dotted names are added to ``failed``."""
+    rest = copy.deepcopy(known)
+    names = set()
+    for item in error.errors():
+        path = _prunable(rest, item["loc"])
+        if not path:
+            return None
+        names.add(location("", path))
+    if failed is not None:
+        failed.update(names)
+    try:
+        return model.model_validate(rest, context=dict(context or {}))
+    except ValidationError as second:
+        problems.extend(line for line in describe(second, where=where)
+                        if not any(name in line for name in names) and line not in problems)
+        return None
+
+
+def _prunable(values: dict[str, Any], loc: tuple[int | str, ...]) -> list[int | str]:
+    """Remove the innermost mapping key on ``loc`` from ``values``; its path, or [] if none is
+    (a model-wide error, or a value missing altogether)."""
+    path: list[int | str] = []
+    container: Any = values
+    deepest: tuple[dict[str, Any], str, list[int | str]] | None = None
+    for part in loc:
+        if isinstance(container, dict) and isinstance(part, str) and part in container:
+            deepest = (container, part, path + [part])
+        elif not (isinstance(container, list) and isinstance(part, int) and part < len(container)):
+            break
+        path.append(part)
+        container = container[part]
+    if deepest is None:
+        return []
+    holder, key, where = deepest
+    del holder[key]
+    return where
 
 
 def validate(
@@ -219,13 +273,21 @@ def validate(
         return values, unreadable
 
     sections: dict[str, BaseModel | None] = {}
+    # What the checks between sections judge: a section whose own variables failed is still
+    # checked against the others, as far as it validates without them (one pass finds everything).
+    checked: dict[str, BaseModel | None] = {}
+    checked_scenarios: dict[str, BaseModel] = {}
+    failed: set[str] = set()
     for prefix, model in SECTIONS.items():
         values, unreadable = section_values(prefix)
-        sections[prefix] = _validate_section(model, values, problems, context=context, unreadable=unreadable)
+        salvaged: list[BaseModel | None] = []
+        sections[prefix] = _validate_section(model, values, problems, context=context, unreadable=unreadable,
+                                             partial=salvaged, failed=failed)
+        checked[prefix] = sections[prefix] or (salvaged[0] if salvaged else None)
         problems.extend(duration_problems(model, values, limit))
 
     settings = sections["drill_"]
-    selected = settings.drill_scenarios if isinstance(settings, DrillSettings) else []
+    selected = checked["drill_"].drill_scenarios if isinstance(checked["drill_"], DrillSettings) else []
     if isinstance(settings, DrillSettings):
         problems.extend(production_guard(settings, today or datetime.now(timezone.utc).date()))
     classes = {host: facts[host].get("drill_environment_class") for host in inventory_hosts}
@@ -245,10 +307,15 @@ def validate(
     for scenario, (prefix, model) in SCENARIO_SECTIONS.items():
         if scenario in selected:
             values, unreadable = section_values(prefix)
-            validated = _validate_section(model, values, problems, context=context, unreadable=unreadable)
+            salvaged_scenario: list[BaseModel | None] = []
+            validated = _validate_section(model, values, problems, context=context, unreadable=unreadable,
+                                          partial=salvaged_scenario, failed=failed)
             problems.extend(duration_problems(model, values, limit))
             if validated is not None:
                 scenarios[scenario] = validated
+            as_checked = validated or (salvaged_scenario[0] if salvaged_scenario else None)
+            if as_checked is not None:
+                checked_scenarios[scenario] = as_checked
         else:
             for name in _section_values(variables, prefix, owners):
                 if name not in model.model_fields:
@@ -283,9 +350,13 @@ def validate(
     if isinstance(settings, DrillSettings) and isinstance(gates, GatesSettings) and isinstance(preconditions, PreconditionsSettings):
         config = DrillConfig(settings=settings, gates=gates, preconditions=preconditions, hosts=hosts,
                              scenarios=scenarios, inventory=view)
-    if isinstance(settings, DrillSettings):
-        problems.extend(threshold_problems(settings.drill_thresholds, scenarios))
-    problems.extend(_cross_checks(config, gates, scenarios, groups))
+    between: list[str] = []
+    checked_settings = checked["drill_"]
+    if isinstance(checked_settings, DrillSettings):
+        between.extend(threshold_problems(checked_settings.drill_thresholds, checked_scenarios))
+    between.extend(_cross_checks(config, checked["validation_gates_"], checked_scenarios, groups))
+    # A check that involves a variable which failed on its own would judge its default instead.
+    problems.extend(line for line in between if not any(name in line for name in failed))
     if problems or config is None:
         raise ConfigError(list(dict.fromkeys(problems)))
     return config

@@ -333,9 +333,33 @@ def test_one_pass_reports_every_kind_of_mistake_together(inventory):
         problems, "db_restore_sample_queries[0].query: ")
     assert "worker_replay_targets: expected hosts of the 'worker' group ['worker-1'], got ['worker-9']" in problems
     assert "validation_gates_commands[0].host: expected an inventory host or 'localhost', got 'gate-9'" in problems
-    # the replay section failed, so the drain contradiction (between two valid values) waits for its fix;
-    # every other problem is here at once.
+    # a required variable of the replay section (its write request) failed, so the section cannot be
+    # judged as a whole and the drain contradiction waits for its fix (see the next test for a section
+    # whose failed variables have defaults); every other problem is here at once.
     assert len(problems) == 7, problems
+
+
+def test_checks_between_sections_still_run_when_a_section_has_its_own_mistakes(inventory):
+    """A threshold section with a typo still selects and bounds the scenarios; a scenario with a bad
+    value still has its other timeouts checked. A check that would judge a failed variable's default
+    instead of what the inventory set is not reported."""
+    inventory.select("restore", "rollback").variables.update(
+        drill_ownr="x",
+        drill_max_duration_seconds="an hour",
+        drill_thresholds={"rollback_seconds": 300, "rto_seconds": "fast"},
+        api_rollback_ready_timeout_seconds=60,
+        api_rollback_probe_rate="often",
+        db_restore_timeout_seconds=30,
+    )
+    problems = inventory.problems()
+    assert "drill_ownr: unknown variable (did you mean drill_owner?)" in problems
+    assert one(problems, "drill_max_duration_seconds: ")
+    assert one(problems, "drill_thresholds.rto_seconds: ")
+    assert one(problems, "api_rollback_probe_rate: ")
+    assert one(problems, "api_rollback_ready_timeout_seconds: ").startswith(
+        "api_rollback_ready_timeout_seconds: expected at least drill_thresholds.rollback_seconds (300 s)")
+    # rto_seconds failed on its own: the restore timeout is not judged against a default threshold
+    assert not any(line.startswith("db_restore_timeout_seconds: ") for line in problems), problems
 
 
 def test_a_contradiction_is_reported_with_the_field_errors_of_other_sections(inventory):
