@@ -1,18 +1,29 @@
 """Benchmark: the restore drill's restore phase against the same pgBackRest restore run by hand.
 
-On a ~1 GB database (pgbench scale 64 in a throw-away cluster archiving into its own pgBackRest
-repository), each round runs
+For each size (``HADRILL_BENCH_RESTORE_SIZES_GB``, default ``1,4``: pgbench scale 64 per GB in a
+throw-away cluster archiving into its own pgBackRest repository), each round runs
 
-- the restore drill (`hadrill run --scenario restore`, time target, pgbackrest method) pointed at
-  that cluster; its restore phase is `promoted` - `restore_started` from events.jsonl
-  (restore, instance start, WAL replay, promotion), and
-- the same restore by hand: `pgbackrest restore --type=time --target=... --target-action=promote
-  --archive-mode=off`, the same settings appended, `pg_ctl start`, polling `pg_is_in_recovery()`;
+- the restore drill (``hadrill run --scenario restore``, time target, pgbackrest method) pointed
+  at that cluster; its restore phase is ``promoted`` - ``restore_started`` from events.jsonl
+  (restore, settings, instance start, WAL replay, promotion), split into steps by the drill's own
+  markers (:mod:`hadrill.scenarios.restore.phase`), and
+- the same restore by hand: ``pgbackrest restore --type=time --target=... --target-action=promote
+  --archive-mode=off``, the same settings appended, ``pg_ctl start -W``, polling
+  ``pg_is_in_recovery()`` every 50 ms, each step timed on the benchmark's clock;
 
-alternately, and prints both times and the ratio of the medians (target: at most 1.15).
-A benchmark, not a test of speed: it asserts only that both restores reached promotion.
-The sandbox must be up (its API replicas and load balancer are the drill's preconditions).
-Everything it creates (cluster, repository, restored copies) is removed at the end.
+alternately (``HADRILL_BENCH_RESTORE_ROUNDS`` rounds, default 5; every restore replays the WAL
+written since the backup, which grows over the run, so neither side always goes first), and
+prints both sides' steps (medians), every round's pair, the ratio of the medians (target: at most
+1.05), each side's spread (interquartile range relative to the median) and the range of the
+rounds' own ratios. Both sides also report how long after the server's own end of recovery (its
+end-of-recovery checkpoint completing, from its log) the promotion was seen.
+
+A benchmark, not a test of speed: it asserts only that both restores reached promotion. The
+sandbox must be up (its API replicas and load balancer are the drill's preconditions; with
+``HADRILL_SANDBOX_VARS`` the drills use that sandbox). Everything it creates (cluster,
+repository, restored copies) is removed at the end. Wall time on this 2-core machine: about
+4 minutes per GB for loading and backing up, plus about a minute per round at 1 GB and
+1.5 minutes at 4 GB (the drill's other steps: canary, checks, verification API, teardown).
 """
 
 from __future__ import annotations
@@ -25,25 +36,31 @@ import statistics
 import subprocess
 import tempfile
 import time
-from datetime import timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+from psycopg import sql
 
+from hadrill.clock import parse_utc
 from hadrill.events import read_lines
+from hadrill.scenarios.restore import phase
+from tests.bench.test_timer_overhead import spread
 from tests.integration.conftest import REPO, VENV_BIN, Sandbox, ansible_env, bring_up, load_inventory_facts
 from tests.support.memstore import memstore_env, run_memstore
 from tests.support.postgres import TempPostgres, find_free_port
+from tests.support.restore_logs import end_of_recovery_at
 
-SCALE = 64  # pgbench scale factor: ~1 GB
-ROUNDS = int(os.environ.get("HADRILL_BENCH_RESTORE_ROUNDS", "3"))  # alternating drill/direct pairs
+SCALE_PER_GB = 64  # pgbench scale factor: ~1 GB per 64
+SIZES_GB = [float(item) for item in os.environ.get("HADRILL_BENCH_RESTORE_SIZES_GB", "1,4").split(",") if item.strip()]
+ROUNDS = int(os.environ.get("HADRILL_BENCH_RESTORE_ROUNDS", "5"))  # alternating drill/direct pairs
 STANZA = "bench"
-TARGET_RATIO = 1.15
+TARGET_RATIO = 1.05
 INSTANCE_SETTINGS = {"shared_buffers": "'32MB'"}  # what the sandbox inventory gives the drill's instance
-
-
+DIRECT_POLL_SECONDS = 0.05
 def as_postgres(*argv: str, timeout: float = 1800, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["runuser", "-u", "postgres", "--", *argv], capture_output=True, text=True,
                           timeout=timeout, check=check, cwd="/")
@@ -57,11 +74,23 @@ def postgres_owned_dir(parent: Path | str, prefix: str) -> Path:
     return path
 
 
+@dataclass
+class Round:
+    """One restore, drill or direct: the phase, its steps, and when the server itself promoted."""
+
+    seconds: float
+    steps: list[tuple[str, float]]
+    polls: int | None = None
+    promotion_seen_after: float | None = None  # from the server's end of recovery to the promoted marker / poll
+    notes: dict[str, float] = field(default_factory=dict)
+
+
 class BenchCluster:
     """A throw-away primary with its own pgBackRest stanza, shaped like the sandbox's database."""
 
-    def __init__(self, sandbox: Sandbox):
+    def __init__(self, sandbox: Sandbox, scale: int):
         self.sandbox = sandbox
+        self.scale = scale
         db = sandbox.facts["db"]
         app = urlsplit(sandbox.facts["app_environment"]["MEMSTORE_DATABASE_URL"])
         self.admin_user, self.admin_password = db["user"], db["password"]
@@ -71,15 +100,21 @@ class BenchCluster:
         self.config = self.work / "pgbackrest.conf"
         self.pg: TempPostgres | None = None
 
+    @property
+    def archive_command(self) -> str:
+        return f"pgbackrest --config={self.config} --stanza={STANZA} archive-push %p"
+
     def pgbackrest(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
         return as_postgres("pgbackrest", f"--config={self.config}", f"--stanza={STANZA}", *args, timeout=timeout)
 
     def __enter__(self) -> "BenchCluster":
-        command = f"'pgbackrest --config={self.config} --stanza={STANZA} archive-push %p'"
+        # Archiving discards WAL while the data is loaded (only WAL after the backup is ever
+        # replayed); prepare() points it at the repository before the backup.
         self.pg = TempPostgres(dbname=self.dbname, user=self.owner, password=self.owner_password,
                                superuser=self.admin_user, superuser_password=self.admin_password, fast=False,
-                               settings={"wal_level": "replica", "archive_mode": "on", "archive_command": command,
-                                         "archive_timeout": 10, "max_wal_size": "'2GB'", "timezone": "'UTC'"})
+                               settings={"wal_level": "replica", "archive_mode": "on", "archive_command": "'/bin/true'",
+                                         "archive_timeout": 10, "max_wal_size": "'2GB'", "timezone": "'UTC'",
+                                         "log_timezone": "'UTC'"})
         for name in ("log", "lock"):
             (self.work / name).mkdir()
             shutil.chown(self.work / name, "postgres", "postgres")
@@ -112,25 +147,27 @@ class BenchCluster:
         return self.pg.dsn_for(self.dbname, user=self.admin_user)
 
     def prepare(self) -> float:
-        """The application schema, ~1 GB of pgbench data in its own database, one full backup."""
+        """The application schema, pgbench data in its own database, one full backup; returns GB."""
         assert self.pg is not None
         release = self.sandbox.release_dir(self.sandbox.facts["current_release"])
         migrated = run_memstore(release, ["migrate"], memstore_env(release, self.pg.dsn), timeout=120)
         assert migrated.returncode == 0, migrated.stderr
         self.pg.create_database("bench", owner=self.admin_user)
         env = {**os.environ, **self.pg.libpq_env(admin=True), "PGDATABASE": "bench"}
-        subprocess.run([str(self.pg.bindir / "pgbench"), "-i", "-q", "-s", str(SCALE)], env=env, check=True,
-                       capture_output=True, timeout=3600)
+        subprocess.run([str(self.pg.bindir / "pgbench"), "-i", "-q", "-I", "dtGvp", "-s", str(self.scale)], env=env,
+                       check=True, capture_output=True, timeout=7200)
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
             size = conn.execute("select sum(pg_database_size(datname)) from pg_database").fetchone()[0]
             conn.execute("create table direct_marks (seq int primary key, written_at timestamptz not null "
                          "default clock_timestamp())")
+            conn.execute(sql.SQL("alter system set archive_command = {}").format(sql.Literal(self.archive_command)))
+            conn.execute("select pg_reload_conf()")
         self.pgbackrest("check", timeout=600)
-        self.pgbackrest("--type=full", "backup", timeout=3600)
+        self.pgbackrest("--type=full", "backup", timeout=7200)
         return float(size) / 1e9
 
-    def drill_restore_phase(self, evidence_root: Path) -> tuple[float, dict]:
-        """The drill against this cluster; its restore phase from events.jsonl."""
+    def drill_restore_phase(self, evidence_root: Path) -> tuple[Round, dict, float]:
+        """The drill against this cluster: its restore phase and steps from events.jsonl, its figures, its wall time."""
         assert self.pg is not None
         overrides = {
             "db_port": self.pg.port, "db_name": self.dbname, "db_user": self.admin_user, "db_password": self.admin_password,
@@ -140,16 +177,25 @@ class BenchCluster:
             "db_restore_canary_warmup_seconds": 3, "validation_gates_commands": [],
         }
         env = {**ansible_env(), "HADRILL_EVIDENCE_ROOT": str(evidence_root)}
+        started = time.monotonic()
         proc = subprocess.run([str(VENV_BIN / "hadrill"), "run", *self.sandbox.inventory_args, "--scenario", "restore",
                                "-e", json.dumps(overrides)], cwd=REPO, env=env, capture_output=True, text=True,
-                              timeout=1800)
+                              timeout=3600)
+        wall = time.monotonic() - started
         bundle = next(evidence_root.glob("ha_drill_*"))
-        markers = {item["name"]: item for item in read_lines(bundle / "events.jsonl")
-                   if item.get("event") == "marker" and item.get("scenario") == "restore"}
-        assert "promoted" in markers, proc.stdout[-3000:]
+        events = list(read_lines(bundle / "events.jsonl"))
+        steps = phase.drill_steps(events)
+        assert steps is not None, f"the drill did not reach promotion:\n{proc.stdout[-3000:]}"
         summary = json.loads((bundle / "summary.json").read_text())["scenarios"]["restore"]
         figures = {item["name"]: item["value"] for item in summary["figures"]}
-        return markers["promoted"]["mono"] - markers["restore_started"]["mono"], figures
+        promoted = next(item for item in events if item.get("event") == "marker" and item.get("name") == "promoted")
+        log = bundle / "logs" / "restore-postgres.log"
+        ready = end_of_recovery_at(log.read_text(encoding="utf-8")) if log.exists() else None
+        seen = (parse_utc(promoted["ts"]) - ready).total_seconds() if ready else None
+        notes = {}
+        if steps.task_outside_seconds is not None:
+            notes[f"restore task outside the phase ({steps.task_kind} task)"] = steps.task_outside_seconds
+        return Round(steps.total_seconds, steps.steps, steps.polls, seen, notes), figures, wall
 
     def _recent_time_target(self) -> str:
         """Rows written after a target, the segment switched and archived: as the drill does it."""
@@ -169,7 +215,7 @@ class BenchCluster:
         target = before + (after - before) / 2
         return target.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f") + "+00"
 
-    def direct_restore_phase(self) -> float:
+    def direct_restore_phase(self) -> Round:
         """The same restore and promotion by hand: pgBackRest, the same settings, pg_ctl, polling."""
         assert self.pg is not None
         target = self._recent_time_target()
@@ -180,55 +226,102 @@ class BenchCluster:
         try:
             self.pgbackrest(f"--pg1-path={data}", "--type=time", f"--target={target}", "--target-action=promote",
                             "--archive-mode=off", "restore")
+            restored = time.monotonic()
             with open(data / "postgresql.auto.conf", "a", encoding="utf-8") as handle:
                 handle.write("".join(f"{name} = {value}\n" for name, value in settings.items()))
+            appended = time.monotonic()
             as_postgres(str(self.pg.bindir / "pg_ctl"), "start", "-W", "-D", str(data), "-l", str(place / "log"))
+            running = time.monotonic()
             dsn = self.pg.dsn_for(self.dbname, user=self.admin_user).replace(f":{self.pg.port}/", f":{port}/")
             deadline = time.monotonic() + 600
+            polls = 0
             while True:
                 assert time.monotonic() < deadline, "the hand-made restore was not promoted"
                 try:
+                    polls += 1
                     with psycopg.connect(dsn, autocommit=True, connect_timeout=1) as conn:
                         while conn.execute("select pg_is_in_recovery()").fetchone()[0]:
-                            time.sleep(0.05)
+                            polls += 1
+                            time.sleep(DIRECT_POLL_SECONDS)
                         break
                 except psycopg.OperationalError:
-                    time.sleep(0.05)
-            return time.monotonic() - started
+                    time.sleep(DIRECT_POLL_SECONDS)
+            promoted_wall, promoted = datetime.now(timezone.utc), time.monotonic()
+            ready = end_of_recovery_at((place / "log").read_text(encoding="utf-8"))
+            steps = [(phase.RESTORE, restored - started), (phase.SETTINGS, appended - restored),
+                     (phase.START, running - appended), (phase.PROMOTION, promoted - running)]
+            return Round(promoted - started, steps, polls, (promoted_wall - ready).total_seconds() if ready else None)
         finally:
             as_postgres(str(self.pg.bindir / "pg_ctl"), "stop", "-D", str(data), "-m", "immediate", check=False)
             shutil.rmtree(place, ignore_errors=True)
 
 
+def _median_steps(rounds: list[Round]) -> list[tuple[str, float]]:
+    names = list(dict.fromkeys(name for item in rounds for name, _ in item.steps))
+    return [(name, statistics.median(dict(item.steps).get(name, 0.0) for item in rounds)) for name in names]
+
+
+def _spread(values: list[float]) -> str:
+    return f"{spread(values) * 100:.0f}%" if len(values) >= 2 else "n/a"
+
+
+def report(size_gb: float, drill: list[Round], direct: list[Round], walls: list[float]) -> float:
+    """Print both sides' steps, every pair, the ratio of the medians and the spread; returns the ratio."""
+    ratio = statistics.median(item.seconds for item in drill) / statistics.median(item.seconds for item in direct)
+    for label, rounds in (("drill", drill), ("direct", direct)):
+        totals = [item.seconds for item in rounds]
+        print(f"[bench] {size_gb:.1f} GB {label} restore phase: median {statistics.median(totals):.3f}s, "
+              f"spread (IQR/median) {_spread(totals)}, runs {[round(value, 2) for value in totals]}")
+        for name, seconds in _median_steps(rounds):
+            print(f"[bench]     {name:<52} {seconds:8.3f}s")
+        polls = [item.polls for item in rounds if item.polls is not None]
+        if polls:
+            print(f"[bench]     promotion polls (queries and connection attempts): median {statistics.median(polls):.0f}")
+        seen = [item.promotion_seen_after for item in rounds if item.promotion_seen_after is not None]
+        if seen:
+            print(f"[bench]     promotion seen after the server's end-of-recovery checkpoint: median {statistics.median(seen) * 1000:.0f} ms "
+                  f"(from its log; runs {[round(value * 1000) for value in seen]})")
+        for name in dict.fromkeys(name for item in rounds for name in item.notes):
+            values = [item.notes[name] for item in rounds if name in item.notes]
+            print(f"[bench]     ({name}: median {statistics.median(values):.3f}s, not in the phase)")
+    pairs = [a.seconds / b.seconds for a, b in zip(drill, direct)]
+    print(f"[bench] {size_gb:.1f} GB rounds' own ratios: {[round(value, 3) for value in pairs]} "
+          f"(min {min(pairs):.3f}, max {max(pairs):.3f}); drill run wall time median {statistics.median(walls):.0f}s")
+    print(f"[bench] {size_gb:.1f} GB ratio drill/direct (medians): {ratio:.3f} (target <= {TARGET_RATIO}) -> "
+          f"{'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}")
+    return ratio
+
+
 @pytest.mark.benchmark
-def test_restore_phase_of_the_drill_against_a_direct_pgbackrest_restore(tmp_path):
+@pytest.mark.parametrize("size_gb", SIZES_GB, ids=[f"{size:g}GB" for size in SIZES_GB])
+def test_restore_phase_of_the_drill_against_a_direct_pgbackrest_restore(tmp_path, size_gb):
     sandbox = Sandbox(load_inventory_facts())
     if not sandbox.healthy():
         bring_up(sandbox)
-    drill, direct, detail = [], [], []
-    with BenchCluster(sandbox) as bench:
-        started = time.monotonic()
-        size_gb = bench.prepare()
-        print(f"\n[bench] cluster: {size_gb:.2f} GB (pgbench scale {SCALE}), loaded and backed up in "
-              f"{time.monotonic() - started:.0f}s")
+    drill: list[Round] = []
+    direct: list[Round] = []
+    details: list[dict] = []
+    walls: list[float] = []
+    bench_started = time.monotonic()
+    with BenchCluster(sandbox, max(1, round(SCALE_PER_GB * size_gb))) as bench:
+        loaded = bench.prepare()
+        print(f"\n[bench] cluster: {loaded:.2f} GB (pgbench scale {bench.scale}), loaded and backed up in "
+              f"{time.monotonic() - bench_started:.0f}s")
         for index in range(ROUNDS):
             # Every restore replays the WAL written since the backup, which grows over the run:
             # alternate which of the two goes first so that neither always gets the longer replay.
             if index % 2:
                 direct.append(bench.direct_restore_phase())
-            phase, figures = bench.drill_restore_phase(tmp_path / f"evidence-{index}")
-            drill.append(phase)
-            detail.append(figures)
+            measured, figures, wall = bench.drill_restore_phase(tmp_path / f"evidence-{index}")
+            drill.append(measured)
+            details.append(figures)
+            walls.append(wall)
             if not index % 2:
                 direct.append(bench.direct_restore_phase())
-            print(f"[bench] round {index + 1}: drill restore phase {drill[-1]:.2f}s "
-                  f"(restore {figures['restore_seconds']:.2f}s + start/replay/promote {figures['promote_seconds']:.2f}s), "
-                  f"direct pgBackRest restore+promote {direct[-1]:.2f}s")
-    assert all(item["rto_seconds"] is not None for item in detail), detail
-    ratio = statistics.median(drill) / statistics.median(direct)
-    print(f"[bench] drill restore phase (restore_started -> promoted): median {statistics.median(drill):.2f}s "
-          f"runs {[round(item, 2) for item in drill]}")
-    print(f"[bench] direct pgBackRest restore + promote:              median {statistics.median(direct):.2f}s "
-          f"runs {[round(item, 2) for item in direct]}")
-    print(f"[bench] ratio drill/direct: {ratio:.3f} (target <= {TARGET_RATIO}) -> "
-          f"{'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}")
+            print(f"[bench] round {index + 1}: drill restore phase {drill[-1].seconds:.2f}s "
+                  f"({', '.join(f'{name} {seconds:.2f}s' for name, seconds in drill[-1].steps)}), "
+                  f"direct {direct[-1].seconds:.2f}s", flush=True)
+    assert all(item["rto_seconds"] is not None for item in details), details
+    assert len(drill) == len(direct) == ROUNDS
+    report(size_gb, drill, direct, walls)
+    print(f"[bench] {size_gb:.1f} GB bench wall time {time.monotonic() - bench_started:.0f}s")

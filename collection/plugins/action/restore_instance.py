@@ -5,15 +5,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
 from ansible_collections.hadrill.drills.plugins.module_utils.process_command import EPHEMERAL_RANGE, ephemeral_problem
-from ansible_collections.hadrill.drills.plugins.plugin_utils.restore_shell import run_shell
+from ansible_collections.hadrill.drills.plugins.plugin_utils.restore_shell import ShellResult, run_shell
 from ansible_collections.hadrill.drills.plugins.modules.restore_instance import ARGUMENT_SPEC
 WORKDIR_ENTRY = "restore-workdir"
 INSTANCE_ENTRY = "restore-instance"
 COMMAND_ENTRY = "restore-command-instance"
+
+
+def _before(moment, seconds):
+    """The instant ``seconds`` before ``moment`` on both clocks."""
+    from hadrill.clock import Instant
+
+    return Instant(wall=moment.wall - timedelta(seconds=seconds), mono=moment.mono - seconds)
 
 
 class ActionModule(DrillAction):
@@ -103,7 +112,8 @@ class ActionModule(DrillAction):
                                            alive=alive)
         if not promotion.promoted:
             return promotion
-        record.mark(self._evidence, "promoted", {"host": host, "port": port, "waited_seconds": round(promotion.waited_seconds, 3)})
+        record.mark(self._evidence, "promoted", {"host": host, "port": port, "waited_seconds": round(promotion.waited_seconds, 3),
+                                                 "polls": promotion.polls})
         return promotion
 
     # -- pgbackrest and basebackup --------------------------------------------------------------
@@ -176,7 +186,7 @@ class ActionModule(DrillAction):
         return chosen.label, chosen.path
 
     def _restore(self, result):
-        from hadrill import journal
+        from hadrill import clock, journal
         from hadrill.scenarios.restore import instance, record, targets
 
         args, db = self._args, self._db
@@ -209,18 +219,32 @@ class ActionModule(DrillAction):
         record.mark(self._evidence, "restore_started", {
             "method": args["method"], "target": target.kind, "target_time": target.iso, "backup": label,
             "host": self._address, "port": port})
-        outcome = run_shell(self, instance.bounded(command, args["restore_timeout_seconds"]))
-        if not outcome.ok:
-            return self._fail(result, self._explained(f"{args['method']} restore failed (rc {outcome.rc})", outcome))
-        record.mark(self._evidence, "restore_finished", {"method": args["method"], "data_dir": layout.data_dir})
-
+        # One command on the host: restore, settings, start (one connection and become, not three).
         settings = instance.instance_settings(port, args["instance_settings"], self._evidence.name)
-        outcome = run_shell(self, instance.append_settings_command(layout, settings) + " && "
-                            + instance.start_command(db.db_pg_bindir, layout))
+        outcome = run_shell(self, instance.restore_and_start_command(
+            command, restore_timeout_seconds=args["restore_timeout_seconds"], layout=layout, settings=settings,
+            bindir=db.db_pg_bindir))
+        returned = clock.now()
+        steps = instance.command_steps(outcome.stdout)
+        outcome = ShellResult(outcome.rc, steps.output, outcome.stderr)
+        if not steps.ok("restore"):
+            rc = steps.rcs.get("restore", outcome.rc)
+            return self._fail(result, self._explained(f"{args['method']} restore failed (rc {rc})", outcome))
+        # The moment the restore ended on the host: the command's return less what ran after it
+        # there (as exact as a marker written when a command returns).
+        record.mark(self._evidence, "restore_finished",
+                    {"method": args["method"], "data_dir": layout.data_dir,
+                     **({"host_seconds": round(steps.seconds["restore"], 3)} if steps.seconds else {})},
+                    at=_before(returned, steps.before_end.get("restore", 0.0)))
         if not outcome.ok:
             return self._fail(result, f"the verification instance did not start (rc {outcome.rc}): {outcome.tail()}"
                               + self._log_tail(layout))
-        record.mark(self._evidence, "instance_started", {"data_dir": layout.data_dir, "port": port})
+        timed = {}
+        if steps.seconds:
+            timed = {"settings_seconds": round(steps.seconds.get("settings", 0.0), 3),
+                     "start_seconds": round(steps.seconds.get("start", 0.0), 3),
+                     "command_seconds": round(steps.total_seconds or 0.0, 3)}
+        record.mark(self._evidence, "instance_started", {"data_dir": layout.data_dir, "port": port, **timed}, at=returned)
 
         def alive():
             return run_shell(self, instance.status_command(db.db_pg_bindir, layout)).ok

@@ -29,11 +29,16 @@ description:
     O(pgbackrest_pin), from the pinned backup set with a C(restore_command) that answers WAL newer
     than the pinned segment as missing; or a copy of the newest
     base backup finished before the target with C(restore_command) on the WAL archive; or the
-    inventory's restore command), marks C(restore_finished), appends the instance's own port,
+    inventory's restore command), appends the instance's own port,
     C(archive_mode=off), no Unix socket, C(cluster_name=hadrill_verify_<drill_id>) and O(instance_settings) to C(postgresql.auto.conf),
-    starts it (C(pg_ctl start -W)), marks C(instance_started), polls C(pg_is_in_recovery())
-    from the controller until it is false and marks C(promoted). Fails with the end of the
-    server log when the instance stops or is not promoted in time.
+    and starts it (C(pg_ctl start -W)) - for C(pgbackrest) and C(basebackup) one command on the
+    host, each step timed there, stopping at the first that fails. Marks C(restore_finished) at
+    the moment the restore ended (the command's return less what ran after it on the host, with
+    C(host_seconds)) and C(instance_started) at the return (with C(settings_seconds),
+    C(start_seconds), C(command_seconds)); then polls C(pg_is_in_recovery()) from the controller
+    every few milliseconds until it is false and marks C(promoted) (with C(waited_seconds) and
+    C(polls)). Whether the instance still runs is asked on its host only while it does not
+    answer. Fails with the end of the server log when the instance stops or is not promoted in time.
   - O(state=absent) keeps the end of the server log in the bundle, stops the instance (fast,
     then immediate), removes the work directory (or runs the teardown command), closes the
     journal entries and records the check C(verification_instance_removed) (port closed, work

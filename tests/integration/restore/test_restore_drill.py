@@ -24,8 +24,12 @@ import signal
 import subprocess
 import time
 import urllib.request
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+
+from hadrill.scenarios.restore import phase
 
 from tests.integration.restore.conftest import (
     Observer,
@@ -35,6 +39,7 @@ from tests.integration.restore.conftest import (
     run_drill,
     secrets_in_bundle,
 )
+from tests.support.restore_logs import end_of_recovery_at, pgbackrest_restore
 
 pytestmark = pytest.mark.integration
 
@@ -118,6 +123,33 @@ def assert_measured_against_ground_truth(run, observer, facts, target: str) -> N
         assert "Lost at the incident (latest archived WAL):" in execution
 
 
+def assert_restore_phase_against_the_programs_logs(sandbox, run) -> None:
+    """The restore phase's markers against pgBackRest's and the restored server's own logs: the
+    restore is timed on the host inside one command, restore_finished dated back to its end,
+    promoted recorded once the server ended recovery; the phase's steps add up to it."""
+    started, finished, running, promoted = (run.marker(name) for name in (
+        "restore_started", "restore_finished", "instance_started", "promoted"))
+    restored = pgbackrest_restore(Path(sandbox.facts["pgbackrest_config"]), sandbox.facts["pgbackrest_stanza"],
+                                  finished["data"]["data_dir"])
+    assert restored is not None, "pgBackRest's log has no successful restore into the drill's data directory"
+    slack = timedelta(milliseconds=2)  # pgBackRest's log has milliseconds
+    # pgBackRest ran between restore_started and restore_finished, within the step timed on the host.
+    assert as_utc(started["ts"]) <= restored.ended_at - timedelta(seconds=restored.seconds) + slack
+    assert restored.ended_at <= as_utc(finished["ts"]) + slack
+    assert finished["data"]["host_seconds"] >= restored.seconds - 0.002
+    assert started["mono"] <= finished["mono"] <= running["mono"] <= promoted["mono"]
+    assert running["data"]["command_seconds"] <= running["mono"] - started["mono"]
+    # The server ended recovery (its end-of-recovery checkpoint) before the drill saw it promoted.
+    ended = end_of_recovery_at((run.bundle / "logs" / "restore-postgres.log").read_text(encoding="utf-8"))
+    assert ended is not None and ended <= as_utc(promoted["ts"])
+    assert promoted["data"]["polls"] >= 1
+    steps = phase.drill_steps(run.events())
+    assert steps is not None and steps.total_seconds == pytest.approx(promoted["mono"] - started["mono"])
+    found = steps.as_dict()
+    assert found[phase.RESTORE] == finished["data"]["host_seconds"] and found[phase.ROUND_TRIPS] >= 0
+    assert abs(found[phase.REST]) < 0.01 and steps.task_kind == "service"
+
+
 def assert_clean(sandbox, facts, run) -> None:
     assert leftovers(sandbox, facts, run) == []
     assert secrets_in_bundle(sandbox, facts, run.bundle) == []
@@ -125,12 +157,13 @@ def assert_clean(sandbox, facts, run) -> None:
 
 
 def dump_primary(sandbox, facts) -> str:
-    """Everything in the application database except the canary table, as pg_dump prints it."""
+    """Everything in the application database except the canary table and the drill journal's
+    table (the drill's own records on the target, see safety.md), as pg_dump prints it."""
     db = sandbox.facts["db"]
     env = {**os.environ, "PGPASSWORD": db["password"]}
     proc = subprocess.run(
         [f"{facts['pg_bindir']}/pg_dump", "-h", db["host"], "-p", str(db["port"]), "-U", db["user"], "-d", db["dbname"],
-         "--no-password", f"--exclude-table={facts['canary_table']}"],
+         "--no-password", f"--exclude-table={facts['canary_table']}", f"--exclude-table={facts['journal_table']}"],
         env=env, capture_output=True, text=True, timeout=120, check=True,
     )
     # pg_dump (15.14+) fences its output with \restrict/\unrestrict and a random key per run.
@@ -157,7 +190,9 @@ def test_pgbackrest_time_target_leaves_the_primary_unchanged(sandbox, restore_fa
     try:
         assert_measured_against_ground_truth(run, observer, restore_facts, "time")
         assert run.marker("restore_started")["data"]["method"] == "pgbackrest"
-        assert dump_primary(sandbox, restore_facts) == before, "the drill changed the primary outside its canary table"
+        assert_restore_phase_against_the_programs_logs(sandbox, run)
+        assert dump_primary(sandbox, restore_facts) == before, \
+            "the drill changed the primary outside its canary table and its journal"
         assert observer.rows, "the test saw no canary row on the primary"
     finally:
         assert_clean(sandbox, restore_facts, run)

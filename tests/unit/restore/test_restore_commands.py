@@ -7,6 +7,8 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from hadrill.scenarios.restore import instance, placeholders
 from hadrill.scenarios.restore.targets import ArchivePin, Target
 
@@ -150,3 +152,63 @@ def test_the_work_root_is_made_with_a_marker_and_an_unmarked_one_is_refused(tmp_
     assert "is a symbolic link" in run(tmp_path / "link").stderr
     assert "parent directory" in run(tmp_path / "missing" / "root").stderr
     assert not (tmp_path / "missing").exists()
+
+
+def _fake_bindir(tmp_path, rc):
+    """A pg_ctl stand-in that records how it was called and exits with ``rc``."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "pg_ctl").write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/pg_ctl.args\nexit {rc}\n")
+    (bindir / "pg_ctl").chmod(0o755)
+    return bindir
+
+
+def _restore_and_start(tmp_path, restore, start_rc=0):
+    layout = instance.Layout(str(tmp_path), "ha_drill_20260228_staging_01")
+    Path(layout.data_dir).mkdir(parents=True)
+    command = instance.restore_and_start_command(
+        restore, restore_timeout_seconds=30, layout=layout, bindir=str(_fake_bindir(tmp_path, start_rc)),
+        settings=instance.instance_settings(5433, {}, layout.drill_id))
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
+    return layout, done, instance.command_steps(done.stdout)
+
+
+def test_restore_settings_and_start_are_one_command_each_step_timed_on_the_host(tmp_path):
+    layout, done, steps = _restore_and_start(tmp_path, "sleep 0.3; echo restored")
+    assert done.returncode == 0, done.stderr
+    assert steps.rcs == {"restore": 0, "settings": 0, "start": 0} and steps.ok("start")
+    assert 0.3 <= steps.seconds["restore"] < 5 and 0 <= steps.seconds["settings"] < 1 and 0 <= steps.seconds["start"] < 1
+    assert abs(steps.total_seconds - sum(steps.seconds.values())) < 1e-9
+    assert steps.before_end["start"] == 0 and steps.before_end["restore"] == pytest.approx(
+        steps.seconds["settings"] + steps.seconds["start"])
+    assert steps.output.strip() == "restored"  # the commands' own output, without the step lines
+    assert "port = 5433" in Path(layout.data_dir, "postgresql.auto.conf").read_text()
+    assert (tmp_path / "pg_ctl.args").read_text().split()[:2] == ["start", "-W"]
+
+
+def test_a_failed_restore_stops_the_command_before_the_settings_and_the_start(tmp_path):
+    layout, done, steps = _restore_and_start(tmp_path, "echo 'FATAL: no backup' >&2; exit 7")
+    assert done.returncode == 7 and steps.rcs == {"restore": 7} and not steps.ok("restore")
+    assert not Path(layout.data_dir, "postgresql.auto.conf").exists() and not (tmp_path / "pg_ctl.args").exists()
+    assert "FATAL: no backup" in done.stderr
+
+
+def test_a_failed_start_is_reported_after_a_restore_that_worked(tmp_path):
+    _, done, steps = _restore_and_start(tmp_path, "true", start_rc=1)
+    assert done.returncode == 1 and steps.ok("restore") and steps.rcs["start"] == 1
+
+
+def test_a_restore_over_its_time_is_stopped(tmp_path):
+    layout = instance.Layout(str(tmp_path), "ha_drill_20260228_staging_01")
+    command = instance.restore_and_start_command("sleep 30", restore_timeout_seconds=0.3, layout=layout,
+                                                 bindir=str(tmp_path), settings={})
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 124 and instance.command_steps(done.stdout).rcs == {"restore": 124}
+
+
+def test_steps_without_the_hosts_timings_give_exit_statuses_only():
+    steps = instance.command_steps("hadrill-step begin 0 %s.N\nrestored\nhadrill-step restore 0 %s.N\n"
+                                   "hadrill-step settings 0 %s.N\nhadrill-step start 0 %s.N\n")
+    assert steps.ok("start") and steps.seconds == {} and steps.before_end == {} and steps.total_seconds is None
+    assert steps.output == "restored"
+    assert instance.command_steps("nothing of ours").rcs == {}

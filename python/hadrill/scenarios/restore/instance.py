@@ -11,6 +11,10 @@ Facts measured on this kind of machine (shared/notes/pitr-facts.md): pgBackRest 
 ``--target-action=promote`` (the default action pauses forever); ``pg_ctl -w`` returns at the
 consistency point, long before promotion, so promotion is detected by polling
 ``pg_is_in_recovery()``.
+
+The restore, the instance's settings and its start are one command on the host
+(:func:`restore_and_start_command`): one connection and ``become`` instead of one per step, each
+step timed there so that the markers between them keep their moments.
 """
 
 from __future__ import annotations
@@ -26,7 +30,13 @@ import psycopg
 from hadrill.scenarios.restore.targets import ArchivePin, Target
 
 TIMEOUT_KILL_GRACE_SECONDS = 5
-REFUSED_RETRY_SECONDS = 0.2
+# Promotion: a query on the open connection every few milliseconds (it costs the server a fraction
+# of a millisecond); a refused connection attempt costs it a log line, so those are spaced more.
+POLL_SECONDS = 0.005
+REFUSED_RETRY_SECONDS = 0.05
+# The lines of restore_and_start_command's steps: "hadrill-step NAME RC EPOCH_SECONDS".
+STEP_PREFIX = "hadrill-step"
+STEPS = ("restore", "settings", "start")
 INSTANCE_PREFIX = "hadrill_verify"
 # Written by hadrill into the root of the work directories it creates: an existing root without it is refused.
 WORK_ROOT_MARKER = ".hadrill-work-root"
@@ -213,6 +223,74 @@ def start_command(bindir: str, layout: Layout) -> str:
     return f"{q(bindir.rstrip('/') + '/pg_ctl')} start -W -D {q(layout.data_dir)} -l {q(layout.log_file)}"
 
 
+def restore_and_start_command(restore: str, *, restore_timeout_seconds: float, layout: Layout,
+                              settings: Mapping[str, Any], bindir: str) -> str:
+    """One command for the host: the restore (bounded by ``restore_timeout_seconds``), the
+    instance's settings appended, the instance started (``pg_ctl start -W``: it returns once the
+    postmaster is launched).
+
+    Stops at the first step that fails. Before the first step and after each one it prints a
+    line ``hadrill-step NAME RC SECONDS`` (``begin`` first; SECONDS from the host's clock, GNU
+    ``date +%s.%N``), read back by :func:`command_steps`.
+    """
+    script = "\n".join([
+        f"step() {{ printf '{STEP_PREFIX} %s %s %s\\n' \"$1\" \"$2\" \"$(date +%s.%N)\"; }}",
+        "step begin 0",
+        f"{bounded(restore, restore_timeout_seconds)}; rc=$?; step restore $rc; [ $rc -eq 0 ] || exit $rc",
+        f"{append_settings_command(layout, settings)}; rc=$?; step settings $rc; [ $rc -eq 0 ] || exit $rc",
+        f"{start_command(bindir, layout)}; rc=$?; step start $rc; exit $rc",
+    ])
+    return f"sh -c {q(script)}"
+
+
+@dataclass(frozen=True)
+class CommandSteps:
+    """What :func:`restore_and_start_command` reported: each step's exit status and duration on the host."""
+
+    rcs: dict[str, int]
+    seconds: dict[str, float]
+    # From the end of each step to the end of the last one reported (to date a marker back from the return).
+    before_end: dict[str, float]
+    output: str = ""  # the commands' own output, without the step lines
+
+    def ok(self, name: str) -> bool:
+        return self.rcs.get(name) == 0
+
+    @property
+    def total_seconds(self) -> float | None:
+        """From before the first step to after the last one reported (None without timings)."""
+        return sum(self.seconds.values()) if self.seconds else None
+
+
+def command_steps(stdout: str) -> CommandSteps:
+    """The steps of :func:`restore_and_start_command` from its output; timings only when every
+    reported step carried one (a host whose ``date`` has no ``%N`` reports none)."""
+    rcs: dict[str, int] = {}
+    moments: list[tuple[str, float | None]] = []
+    output: list[str] = []
+    for line in stdout.splitlines():
+        parts = line.split()
+        if len(parts) != 4 or parts[0] != STEP_PREFIX:
+            output.append(line)
+            continue
+        try:
+            rcs[parts[1]] = int(parts[2])
+        except ValueError:
+            continue
+        try:
+            moments.append((parts[1], float(parts[3])))
+        except ValueError:
+            moments.append((parts[1], None))
+    rcs.pop("begin", None)
+    text = "\n".join(output)
+    if len(moments) < 2 or any(moment is None for _, moment in moments) or moments[0][0] != "begin":
+        return CommandSteps(rcs, {}, {}, text)
+    end = float(moments[-1][1] or 0.0)
+    seconds = {name: float(moment or 0.0) - float(previous or 0.0)
+               for (_, previous), (name, moment) in zip(moments, moments[1:])}
+    return CommandSteps(rcs, seconds, {name: end - float(moment or 0.0) for name, moment in moments[1:]}, text)
+
+
 def status_command(bindir: str, layout: Layout) -> str:
     return f"{q(bindir.rstrip('/') + '/pg_ctl')} status -D {q(layout.data_dir)}"
 
@@ -247,50 +325,56 @@ class Promotion:
     waited_seconds: float
     connected: bool
     reason: str = ""
+    polls: int = 0  # queries and connection attempts
 
 
 def wait_promoted(
     conninfo: str,
     *,
     timeout_seconds: float,
-    interval_seconds: float = 0.05,
+    interval_seconds: float = POLL_SECONDS,
+    refused_retry_seconds: float = REFUSED_RETRY_SECONDS,
     alive: Callable[[], bool] | None = None,
     alive_every_seconds: float = 2.0,
 ) -> Promotion:
-    """Poll ``pg_is_in_recovery()`` until it is false; bounded by ``timeout_seconds``.
+    """Poll ``pg_is_in_recovery()`` every ``interval_seconds`` until it is false; bounded by
+    ``timeout_seconds``.
 
-    ``alive`` (checked every ``alive_every_seconds`` while not promoted) lets the caller stop
-    early when the instance died, e.g. on a recovery target it cannot reach.
+    While the instance answers it is running, so ``alive`` (a command on its host: a round trip)
+    is asked only while it does not, at most every ``alive_every_seconds``: the caller stops early
+    when the instance died, e.g. on a recovery target it cannot reach.
     """
     started = time.monotonic()
     deadline = started + timeout_seconds
     checked = started
     connected = False
+    polls = 0
     connection: psycopg.Connection | None = None
     try:
         while True:
             now = time.monotonic()
             pause = interval_seconds
             try:
+                polls += 1
                 if connection is None or connection.closed or connection.broken:
                     connection = psycopg.connect(conninfo, autocommit=True, connect_timeout=2)
                     connected = True
                 in_recovery = connection.execute("select pg_is_in_recovery()").fetchone()[0]
                 if not in_recovery:
-                    return Promotion(True, time.monotonic() - started, connected)
+                    return Promotion(True, time.monotonic() - started, connected, polls=polls)
             except psycopg.Error:
                 if connection is not None:
                     connection.close()
                     connection = None
-                # Each refused attempt costs the server a log line: try less often until it answers.
-                pause = max(interval_seconds, REFUSED_RETRY_SECONDS)
+                pause = max(interval_seconds, refused_retry_seconds)
+                if alive is not None and now - checked >= alive_every_seconds:
+                    checked = now
+                    if not alive():
+                        return Promotion(False, now - started, connected,
+                                         "the instance stopped before it was promoted", polls)
             if now >= deadline:
                 return Promotion(False, now - started, connected,
-                                 f"the instance was not promoted within {timeout_seconds:g}s")
-            if alive is not None and now - checked >= alive_every_seconds:
-                checked = now
-                if not alive():
-                    return Promotion(False, now - started, connected, "the instance stopped before it was promoted")
+                                 f"the instance was not promoted within {timeout_seconds:g}s", polls)
             time.sleep(pause)
     finally:
         if connection is not None:
