@@ -1,4 +1,4 @@
 """The AWX job tests install what an execution environment holds: scripts/build-dist's wheel and
-collection tarball, the packaging tests' own build (tests/integration/packaging/conftest.py)."""
+collection tarball, the packaging tests' own build (tests/integration/distribution/conftest.py)."""
 
-from tests.integration.packaging.conftest import dist, packaging_root  # noqa: F401
+from tests.integration.distribution.conftest import dist, packaging_root  # noqa: F401
