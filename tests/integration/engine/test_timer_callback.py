@@ -74,6 +74,9 @@ def write_plugin(tmp_path: Path) -> Path:
     return plugins
 
 
+GAP_BOUND = 0.5  # seconds between a task's recorded edge and its action's own reading: Ansible's work only
+
+
 def run_playbook(tmp_path: Path, text: str, evidence: Path, readings: Path) -> None:
     playbook = tmp_path / "sleep.yml"
     playbook.write_text(text)
@@ -84,7 +87,11 @@ def run_playbook(tmp_path: Path, text: str, evidence: Path, readings: Path) -> N
     )
 
 
-def test_task_timings_agree_with_known_sleeps_within_50ms(tmp_path):
+def test_task_timings_bracket_each_tasks_own_readings(tmp_path):
+    """Each task's recorded interval contains the interval its action measured itself, and only
+    Ansible's own work around the action lies between them. The bound on that gap is loose on
+    purpose (a timer that recorded another task's times is off by seconds; a loaded machine adds
+    tens of milliseconds of fork and module start-up, which is not a timing error)."""
     evidence, readings = tmp_path / "evidence", tmp_path / "readings.json"
     before_wall = datetime.now(timezone.utc)
     before = time.monotonic()
@@ -96,9 +103,10 @@ def test_task_timings_agree_with_known_sleeps_within_50ms(tmp_path):
     independent = json.loads(readings.read_text())
     for name, expected in (("sleep one second", 1.0), ("sleep two seconds", 2.0), ("sleep half a second", 0.5)):
         recorded, truth = by_name[name], independent[name]
-        assert abs(recorded["duration_s"] - expected) < 0.050, recorded
-        assert 0 <= truth["began"] - recorded["start_mono"] < 0.050, (recorded, truth)
-        assert 0 <= recorded["end_mono"] - truth["ended"] < 0.050, (recorded, truth)
+        assert truth["ended"] - truth["began"] >= expected, truth
+        assert 0 <= truth["began"] - recorded["start_mono"] < GAP_BOUND, (recorded, truth)
+        assert 0 <= recorded["end_mono"] - truth["ended"] < GAP_BOUND, (recorded, truth)
+        assert recorded["duration_s"] >= truth["ended"] - truth["began"], (recorded, truth)
     # wall and monotonic readings agree with each other and sit inside the test's own clock readings
     for item in tasks:
         assert before <= item["start_mono"] <= item["end_mono"] <= after
