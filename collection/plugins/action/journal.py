@@ -48,4 +48,5 @@ class ActionModule(DrillAction):
                 result["warnings"] = [f"{problem}; it is sent again when the bundle is sealed, and until then the next "
                                       "drill refuses to start and recovery undoes the action again"]
         result.update(changed=False, id=args["id"], state=args["state"])
+        self.record_marks(evidence_dir, args, result)
         return result

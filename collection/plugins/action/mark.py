@@ -15,13 +15,9 @@ class ActionModule(DrillAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         self.require_hadrill()
-        from hadrill.events import make_marker, record_marker
-        from hadrill.runtime import load_redactor
-
         args = self.validated_args(ARGUMENT_SPEC)
         evidence_dir = self.evidence_dir(task_vars, args.get("evidence_dir"))
-        data = load_redactor(evidence_dir).value(args["data"])
-        marker = make_marker(args["name"], scenario=args.get("scenario"), data=data)
-        record_marker(evidence_dir, marker)
+        marker = self.record_mark(evidence_dir, args["name"], args.get("scenario"), args["data"])
         result.update(changed=False, hadrill_marker=marker, ts=marker["ts"], mono=marker["mono"])
+        self.record_marks(evidence_dir, args, result)
         return result

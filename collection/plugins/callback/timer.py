@@ -15,6 +15,9 @@ description:
     line each in C(events.jsonl) of the drill's evidence directory. A delegated task also records
     the inventory host it ran on (C(delegated_to); for a loop, the hosts its items ran on,
     comma-separated).
+  - Each task line also says what the task's time is (C(time)) - C(wait) (a wait the inventory
+    configures, with its configured seconds in C(wait_s)), C(service) (a service at work) or
+    C(overhead) - from its action and arguments, as C(hadrill.overhead) classifies them.
   - Runs beside any stdout callback, including ansible-runner's C(awx_display).
   - Each line is written and flushed as it happens, so an interrupted run keeps what was recorded.
   - The evidence directory comes from O(evidence_dir) or, when unset, from the first task
@@ -37,6 +40,7 @@ options:
 
 import os
 import time
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from ansible.plugins.callback import CallbackBase
@@ -44,6 +48,7 @@ from ansible_collections.hadrill.drills.plugins.plugin_utils.failure import fail
 
 try:
     from hadrill.jsonl import append_line
+    from hadrill.overhead import classify
     from hadrill.runtime import load_redactor
     from hadrill.scenarios import scenario_for_role
 
@@ -71,11 +76,15 @@ def _utc():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _task_fields(result):
+    fields = getattr(result, "task_fields", None) or getattr(result, "_task_fields", None) or {}
+    return fields if isinstance(fields, Mapping) else {}
+
+
 def _delegate_of(result):
     """The task's templated delegate_to as the worker saw it (task_fields), else the delegated
     connection's host; None when the task was not delegated."""
-    fields = getattr(result, "task_fields", None) or getattr(result, "_task_fields", None) or {}
-    delegated = fields.get("delegate_to") if isinstance(fields, dict) else None
+    delegated = _task_fields(result).get("delegate_to")
     if not delegated and isinstance(result._result, dict):
         delegated = (result._result.get("_ansible_delegated_vars") or {}).get("ansible_host")
     return str(delegated) if delegated else None
@@ -190,6 +199,15 @@ class CallbackModule(CallbackBase):
             delegated = ", ".join(sorted(set(items)))
         if delegated and "{{" not in delegated:
             record["delegated_to"] = delegated
+        # Whether the task's time is a configured wait, a service at work or overhead (hadrill.overhead),
+        # from its action and arguments (templated by the worker; a loop's are its task's). A skipped
+        # task neither waited nor had a service work.
+        args = _task_fields(result).get("args")
+        kind, wait_seconds = classify(task.action, args if isinstance(args, Mapping) else task.args,
+                                      skipped=status == "skipped")
+        record["time"] = kind
+        if wait_seconds is not None:
+            record["wait_s"] = wait_seconds
         marker = outcome.get("hadrill_marker")
         if isinstance(marker, dict):
             record["markers"] = [marker.get("name")]

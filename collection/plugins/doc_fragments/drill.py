@@ -28,3 +28,24 @@ options:
       - Defaults to the first host of the C(db_primary) group.
     type: str
 """
+
+    # Actions that record milestones once their work is done (the option of module_utils.drill_mark).
+    MARKS = r"""
+options:
+  marks:
+    description:
+      - Milestones to record, in order, once the action's work is done - as M(hadrill.drills.mark)
+        would in the next tasks, without the time of a task in between. Each is stamped with the
+        controller's clocks at its own moment and the action's O(scenario).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Marker name.
+        type: str
+        required: true
+      data:
+        description: Extra facts recorded with the marker (redacted of known secrets).
+        type: dict
+        default: {}
+"""

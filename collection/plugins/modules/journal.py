@@ -55,6 +55,7 @@ options:
     type: str
 extends_documentation_fragment:
   - hadrill.drills.drill
+  - hadrill.drills.drill.marks
 """
 
 EXAMPLES = r"""
@@ -75,9 +76,16 @@ id:
   description: The entry id.
   returned: always
   type: str
+marks:
+  description: The milestones recorded after the action's work (O(marks)), as written to events.jsonl (each with C(ts) and C(mono)).
+  returned: when O(marks) is set
+  type: list
+  elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hadrill.drills.plugins.module_utils.drill_mark import MARKS_OPTION
 
 
 ARGUMENT_SPEC = {
@@ -88,6 +96,7 @@ ARGUMENT_SPEC = {
     "scenario": {"type": "str"},
     "host": {"type": "str"},
     "drill_id": {"type": "str"},
+    "marks": MARKS_OPTION,
     "evidence_dir": {"type": "path"},
 }
 

@@ -42,6 +42,7 @@ attributes:
     support: none
 extends_documentation_fragment:
   - hadrill.drills.drill
+  - hadrill.drills.drill.marks
 """
 
 EXAMPLES = r"""
@@ -51,6 +52,15 @@ EXAMPLES = r"""
     scenario: restore
     data:
       target: latest
+
+- name: Mark the end of the baseline and the start of the candidate deployment
+  hadrill.drills.mark:
+    name: baseline_finished
+    scenario: rollback
+    marks:
+      - name: candidate_deploy_started
+        data:
+          release: v2
 """
 
 RETURN = r"""
@@ -67,15 +77,23 @@ hadrill_marker:
   description: The marker record as written to events.jsonl.
   returned: success
   type: dict
+marks:
+  description: The milestones of O(marks), recorded after O(name), as written to events.jsonl (each with C(ts) and C(mono)).
+  returned: when O(marks) is set
+  type: list
+  elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hadrill.drills.plugins.module_utils.drill_mark import MARKS_OPTION
 
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
     "scenario": {"type": "str"},
     "data": {"type": "dict", "default": {}},
+    "marks": MARKS_OPTION,
     "evidence_dir": {"type": "path"},
 }
 

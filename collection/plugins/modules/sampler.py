@@ -25,9 +25,10 @@ author:
   - hadrill maintainers (!UNKNOWN)
 options:
   name:
-    description: Sampler name; also the sample file name.
+    description:
+      - Sampler name; also the sample file name.
+      - Required unless O(samplers) names several samplers.
     type: str
-    required: true
   state:
     description: Start or stop the sampler.
     type: str
@@ -61,6 +62,43 @@ options:
         sampler's database connection; it is passed as C(config.dsn) through a private spec
         file, never as a task argument or into the evidence bundle.
     type: str
+  samplers:
+    description:
+      - Several samplers started or stopped by one task, instead of O(name) and its settings; each
+        item takes O(name), O(kind), O(interval_seconds), O(max_duration_seconds), O(concurrency),
+        O(config) and O(database) (O(scenario) is the task's).
+      - Their processes start side by side and the task waits until each one runs; if one does not,
+        the others are stopped again and the task fails naming it. Each one has its own journal
+        entry, opened before its process starts, and its own C(sampler_started) marker.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Sampler name.
+        type: str
+        required: true
+      kind:
+        description: Sampler kind, required to start.
+        type: str
+      interval_seconds:
+        description: Time between samples.
+        type: float
+        default: 1.0
+      max_duration_seconds:
+        description: The sampler stops by itself after this long.
+        type: float
+        default: 3600.0
+      concurrency:
+        description: Samples that may be in flight at once.
+        type: int
+        default: 8
+      config:
+        description: Kind-specific settings.
+        type: dict
+        default: {}
+      database:
+        description: Inventory host whose C(db_*) variables give the sampler's database connection.
+        type: str
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -71,6 +109,7 @@ attributes:
     support: none
 extends_documentation_fragment:
   - hadrill.drills.drill
+  - hadrill.drills.drill.marks
 """
 
 EXAMPLES = r"""
@@ -89,24 +128,61 @@ EXAMPLES = r"""
   hadrill.drills.sampler:
     name: traffic
     state: stopped
+
+- name: Start the write traffic and the backlog sampler side by side, then mark the baseline's start
+  hadrill.drills.sampler:
+    scenario: replay
+    samplers:
+      - name: writes
+        kind: http_probe
+        interval_seconds: 0.1
+        config:
+          base_url: http://lb.example:8080
+          requests:
+            - {name: write, method: POST, path: /items, body: {text: "@@TOKEN@@"}}
+      - name: backlog
+        kind: backlog
+        interval_seconds: 0.5
+        database: db-1
+        config:
+          source: sql
+          sql:
+            backlog_query: select count(*) from outbox where processed_at is null
+    marks:
+      - name: baseline_started
 """
 
 RETURN = r"""
 pid:
   description: Process id of the started sampler.
-  returned: state=started
+  returned: state=started with O(name)
   type: int
+pids:
+  description: Process id of each started sampler, by name.
+  returned: state=started with O(samplers)
+  type: dict
 sampler:
   description: Counts of the stopped sampler (samples, errors, stop_reason, started_at, stopped_at).
-  returned: state=stopped
+  returned: state=stopped with O(name)
   type: dict
+samplers:
+  description: Counts of each stopped sampler, by name.
+  returned: state=stopped with O(samplers)
+  type: dict
+marks:
+  description: The milestones recorded after the action's work (O(marks)), as written to events.jsonl (each with C(ts) and C(mono)).
+  returned: when O(marks) is set
+  type: list
+  elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.hadrill.drills.plugins.module_utils.drill_mark import MARKS_OPTION
+
 
 ARGUMENT_SPEC = {
-    "name": {"type": "str", "required": True},
+    "name": {"type": "str"},
     "state": {"type": "str", "choices": ["started", "stopped"], "default": "started"},
     "kind": {"type": "str"},
     "scenario": {"type": "str"},
@@ -115,7 +191,26 @@ ARGUMENT_SPEC = {
     "concurrency": {"type": "int", "default": 8},
     "config": {"type": "dict", "default": {}},
     "database": {"type": "str"},
+    "samplers": {
+        "type": "list",
+        "elements": "dict",
+        "options": {
+            "name": {"type": "str", "required": True},
+            "kind": {"type": "str"},
+            "interval_seconds": {"type": "float", "default": 1.0},
+            "max_duration_seconds": {"type": "float", "default": 3600.0},
+            "concurrency": {"type": "int", "default": 8},
+            "config": {"type": "dict", "default": {}},
+            "database": {"type": "str"},
+        },
+    },
+    "marks": MARKS_OPTION,
     "evidence_dir": {"type": "path"},
+}
+# One sampler (name) or several (samplers).
+ARGUMENT_RULES = {
+    "mutually_exclusive": [["name", "samplers"]],
+    "required_one_of": [["name", "samplers"]],
 }
 
 
@@ -123,6 +218,7 @@ def main():
     module = AnsibleModule(
         argument_spec=ARGUMENT_SPEC,
         supports_check_mode=False,
+        **ARGUMENT_RULES,
     )
     module.fail_json(msg="hadrill.drills.sampler runs on the controller through its action plugin")
 

@@ -27,8 +27,10 @@ except ImportError as exc:  # pragma: no cover - depends on the controller's env
 # sampler stop, instance absent, process stopped) never need it, so recovery always works.
 CHANGES_HOSTS = {
     "journal": (lambda args: args.get("state", "open") == "open", True, None),
+    # A canary or a traffic probe writes to the target: a fault (a sampler of several is one of them).
     "sampler": (lambda args: args.get("state", "started") == "started",
-                lambda args: args.get("kind") in ("canary", "http_probe"), None),
+                lambda args: any(item.get("kind") in ("canary", "http_probe")
+                                 for item in [args, *(args.get("samplers") or [])]), None),
     "restore_instance": (lambda args: args.get("state", "present") in ("work_root", "prepared", "present"), True, "restore"),
     "restore_process": (lambda args: args.get("state", "started") == "started", True, "restore"),
     "restore_canary": (lambda args: args.get("state", "present") == "present", True, "restore"),
@@ -97,6 +99,22 @@ class DrillAction(ActionBase):
         if not path.is_dir():
             raise AnsibleActionFail(f"evidence directory {path} does not exist")
         return path
+
+    def record_mark(self, evidence_dir, name, scenario=None, data=None):
+        """Record a named milestone at this moment (hadrill.drills.mark, and the ``marks`` option of
+        the actions that mark once their work is done); its data is redacted of known secrets."""
+        from hadrill.events import make_marker, record_marker
+        from hadrill.runtime import load_redactor
+
+        marker = make_marker(name, scenario=scenario, data=load_redactor(evidence_dir).value(data or {}))
+        record_marker(evidence_dir, marker)
+        return marker
+
+    def record_marks(self, evidence_dir, args, result):
+        """The ``marks`` option: each milestone recorded now, in order, into ``result["marks"]``."""
+        if args.get("marks"):
+            result["marks"] = [self.record_mark(evidence_dir, item["name"], args.get("scenario"), item["data"])
+                               for item in args["marks"]]
 
     def database_host(self, host, task_vars):
         """The inventory name and validated DbPrimaryHost settings of a database host.
@@ -189,6 +207,8 @@ class DrillAction(ActionBase):
             raise AnsibleActionFail(f"refused: {exc}") from None
         return record
 
-    def validated_args(self, argument_spec):
-        validation_result, new_module_args = self.validate_argument_spec(argument_spec=argument_spec)
+    def validated_args(self, argument_spec, **rules):
+        """The task's arguments checked against the module's spec (and its mutually_exclusive,
+        required_one_of... rules), with defaults filled in."""
+        validation_result, new_module_args = self.validate_argument_spec(argument_spec=argument_spec, **rules)
         return new_module_args

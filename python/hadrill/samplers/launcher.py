@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,18 @@ def process_matches(pid: int, spec_file: Path) -> bool:
     return state != "Z" and str(spec_file).encode() in cmdline
 
 
-def start(spec: SamplerSpec) -> int:
+@dataclass
+class Launch:
+    """A sampler process spawned and not yet known to run."""
+
+    spec: SamplerSpec
+    path: Path
+    process: subprocess.Popen
+    log: Path
+
+
+def spawn(spec: SamplerSpec) -> Launch:
+    """Write the sampler's spec and start its process (without waiting for it to run)."""
     evidence_dir = Path(spec.evidence_dir)
     path = spec_path(evidence_dir, spec.name)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -65,7 +77,8 @@ def start(spec: SamplerSpec) -> int:
         handle.write(spec.model_dump_json())
     bundle = Bundle(evidence_dir)
     bundle.logs.mkdir(parents=True, exist_ok=True)
-    log = open(bundle.logs / f"sampler-{spec.name}.log", "ab")  # noqa: SIM115 - handed to the child
+    log_path = bundle.logs / f"sampler-{spec.name}.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "hadrill.samplers", str(path)],
@@ -73,20 +86,44 @@ def start(spec: SamplerSpec) -> int:
     )
     log.close()
     pid_path(path).write_text(json.dumps({"pid": process.pid}), encoding="utf-8")
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    return Launch(spec, path, process, log_path)
+
+
+def wait_running(launch: Launch, deadline: float) -> int:
+    """The sampler's pid once it runs; SamplerError (its process stopped) if it does not by ``deadline``."""
+    name = launch.spec.name
     while time.monotonic() < deadline:
-        if _read_json(status_path(path)).get("state") == "running":
-            return process.pid
-        code = process.poll()
+        if _read_json(status_path(launch.path)).get("state") == "running":
+            return launch.process.pid
+        code = launch.process.poll()
         if code is not None:
-            failure = _read_json(status_path(path)).get("error")
+            failure = _read_json(status_path(launch.path)).get("error")
             if failure:
-                raise SamplerError(f"sampler {spec.name} could not start: {failure}")
-            tail = (bundle.logs / f"sampler-{spec.name}.log").read_text(errors="replace")[-2000:]
-            raise SamplerError(f"sampler {spec.name} exited at start with code {code}: {tail}")
+                raise SamplerError(f"sampler {name} could not start: {failure}")
+            tail = launch.log.read_text(errors="replace")[-2000:]
+            raise SamplerError(f"sampler {name} exited at start with code {code}: {tail}")
         time.sleep(0.02)
-    stop_pid(process.pid, path)
-    raise SamplerError(f"sampler {spec.name} did not start within {START_TIMEOUT_SECONDS:g}s")
+    stop_pid(launch.process.pid, launch.path)
+    raise SamplerError(f"sampler {name} did not start within {START_TIMEOUT_SECONDS:g}s")
+
+
+def start(spec: SamplerSpec) -> int:
+    return start_all([spec])[0]
+
+
+def start_all(specs: list[SamplerSpec]) -> list[int]:
+    """Start several samplers at once (their processes start side by side) and wait until each
+    runs; if one does not, the others started here are stopped and SamplerError says which."""
+    launches: list[Launch] = []
+    try:
+        for spec in specs:
+            launches.append(spawn(spec))
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        return [wait_running(launch, deadline) for launch in launches]
+    except BaseException:
+        for launch in launches:
+            stop_pid(launch.process.pid, launch.path)
+        raise
 
 
 def stop_pid(pid: int, spec_file: Path, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
