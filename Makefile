@@ -11,14 +11,20 @@ SHELL     := /bin/bash
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv rehearse sandbox sandbox-down drill test test-unit test-unit-both test-integration test-collection test-compat lint sanity ee molecule molecule-up molecule-down bench campaign clean
+.PHONY: help venv rehearse rehearse-hosts sandbox sandbox-down sandbox-hosts-down drill test test-unit test-unit-both test-integration test-collection test-compat test-hosts lint sanity ee molecule molecule-up molecule-down bench campaign clean
 
 help:
 	@echo "make rehearse      set up everything, bring up the local sandbox and run the drill against it"
+	@echo "make rehearse-hosts  the same on six hosts reached over SSH as an unprivileged user with sudo"
+	@echo "                   (inventories/hosts-sandbox; HOSTS_API_REPLICAS=N API hosts, default 2)"
 	@echo "make test          unit tests, lint (ansible-lint, ansible-test sanity), integration tests against"
-	@echo "                   the real sandbox, the collection's ansible-test integration targets, molecule"
+	@echo "                   the real sandbox, the collection's ansible-test integration targets, molecule,"
+	@echo "                   then make test-hosts"
+	@echo "make test-hosts    molecule scenario hosts: the multi-host sandbox with six API replicas up, the"
+	@echo "                   three-scenario drill, reachability and interruption tests over SSH, torn down"
 	@echo "make sandbox       bring the local sandbox up (idempotent)"
 	@echo "make sandbox-down  remove the local sandbox (no process, port or data dir left)"
+	@echo "make sandbox-hosts-down  remove the multi-host sandbox (namespaces, bridge, sshd, users, its root)"
 	@echo "make test-compat   ansible-test sanity and unit tests on ansible-core 2.16 (a second venv)"
 	@echo "make lint          ansible-test sanity, ansible-lint, ruff, mypy"
 	@echo "make ee            the execution environment image (podman or docker; says so when neither runs)"
@@ -43,6 +49,23 @@ sandbox-down: venv
 rehearse: sandbox
 	@./scripts/rehearse $(INVENTORY)
 
+# The multi-host sandbox: one network namespace per host, each with its own address, sshd and
+# services, reached over SSH as an unprivileged user with sudo; HOSTS_API_REPLICAS API replicas
+# (a sandbox already up with more is refused: make sandbox-hosts-down, or the same number).
+HOSTS_API_REPLICAS ?= 2
+rehearse-hosts: venv
+	HADRILL_HOSTS_API_REPLICAS=$(HOSTS_API_REPLICAS) ansible-playbook playbooks/sandbox-hosts.yml -i inventories/hosts-sandbox
+	@HADRILL_HOSTS_API_REPLICAS=$(HOSTS_API_REPLICAS) ./scripts/rehearse inventories/hosts-sandbox
+
+sandbox-hosts-down: venv
+	ansible-playbook playbooks/sandbox-hosts.yml -i inventories/hosts-sandbox -e sandbox_state=absent
+
+# molecule scenario hosts: the multi-host sandbox up with six API replicas, tests/integration/hosts
+# (the three-scenario drill over SSH with the rollback's canary slice of two, reachability, the
+# campaign's CI subset), every host at baseline, then torn down to nothing.
+test-hosts: venv
+	molecule test -s hosts
+
 # The checks that need no sandbox run side by side (each one's output is printed whole when it
 # ends). Then molecule's steps run one by one around the integration tests, so that these use the
 # sandbox molecule has just brought up and verified, and its destroy step (which checks that
@@ -50,12 +73,13 @@ rehearse: sandbox
 test: venv
 	$(MAKE) --no-print-directory -j3 --output-sync=target test-unit-both lint test-collection
 	$(MAKE) --no-print-directory molecule-up test-integration molecule-down
+	$(MAKE) --no-print-directory test-hosts
 
 test-unit: venv
 	$(PYTHON) -m pytest -q tests/unit
 
 test-integration: venv
-	$(PYTHON) -m pytest -q --durations=15 -m "not campaign" tests/integration
+	$(PYTHON) -m pytest -q --durations=15 -m "not campaign and not hosts" tests/integration
 
 # One ansible-test integration target per module (collection/tests/integration/targets).
 test-collection: venv

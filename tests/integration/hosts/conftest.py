@@ -2,7 +2,9 @@
 of issue 15: six hosts, each a network namespace with its own address, sshd and services.
 
 `hosts_sandbox` (session scope) brings it up with its playbook unless it is already up and healthy,
-and exposes the inventory's facts (rendered by Ansible, hosts_facts.yml). The tests observe the
+and exposes the inventory's facts (rendered by Ansible, hosts_facts.yml). The tests run on six API
+replicas (ten hosts): HADRILL_HOSTS_API_REPLICAS, set to 6 here unless the environment sets it
+(molecule/hosts sets it for its bring-up too), reaches every playbook and drill the tests run. The tests observe the
 hosts from the controller as root: inside a host's namespace with `ip netns exec`, through each
 host's supervisord socket, and over the network at each host's address. These tests are marked
 `hosts`: `make test-hosts` (molecule scenario hosts) runs them on the multi-host sandbox; the
@@ -32,6 +34,14 @@ INVENTORY = REPO / "inventories" / "hosts-sandbox"
 PLAYBOOK = REPO / "playbooks" / "sandbox-hosts.yml"
 FACTS_PLAYBOOK = Path(__file__).resolve().parent / "hosts_facts.yml"
 BRING_UP_TIMEOUT = 1200  # seconds: a first bring-up installs packages
+# The number of API replicas of the tests' sandbox (inventories/hosts-sandbox/hosts.py reads it).
+REPLICAS_VARIABLE = "HADRILL_HOSTS_API_REPLICAS"
+TEST_REPLICAS = "6"
+os.environ.setdefault(REPLICAS_VARIABLE, TEST_REPLICAS)
+# Thresholds that judge how fast this shared machine is rather than what the drill did (a rollback
+# on six replicas switches them one by one): the tests' drills leave them out, their figures are
+# still computed and checked against the markers. Tests never judge wall-clock speed.
+SPEED_THRESHOLDS = ("rto_seconds", "rollback_seconds", "drain_seconds")
 
 # Run inside a namespace: try a TCP connection to each ADDRESS:PORT argument, print one JSON list.
 _CONNECT = (
@@ -46,12 +56,14 @@ _CONNECT = (
 )
 
 
-def run_playbook(playbook: Path, *extra: str, timeout: float = BRING_UP_TIMEOUT) -> PlaybookRun:
+def run_playbook(playbook: Path, *extra: str, timeout: float = BRING_UP_TIMEOUT, replicas: int | None = None) -> PlaybookRun:
+    """``playbook`` on the multi-host inventory (with ``replicas`` API hosts instead of the tests' number)."""
     import time
 
+    env = ansible_env() if replicas is None else {**ansible_env(), REPLICAS_VARIABLE: str(replicas)}
     started = time.monotonic()
     proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), str(playbook), *extra],
-                          cwd=REPO, env=ansible_env(), capture_output=True, text=True, timeout=timeout)
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     return PlaybookRun(proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started)
 
 
@@ -84,6 +96,15 @@ class HostsSandbox:
 
     def group(self, name: str) -> list[str]:
         return sorted(host for host, facts in self.hosts.items() if name in facts["groups"])
+
+    @property
+    def test_thresholds(self) -> dict[str, Any]:
+        """The inventory's drill_thresholds without the SPEED_THRESHOLDS."""
+        return {name: value for name, value in self.facts["drill_thresholds"].items() if name not in SPEED_THRESHOLDS}
+
+    @property
+    def lb_url(self) -> str:
+        return self.facts["lb_url"]
 
     @property
     def api_urls(self) -> dict[str, str]:

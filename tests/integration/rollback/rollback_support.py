@@ -132,6 +132,37 @@ class IndependentLog(BackgroundObserver):
         return max(longest, end - since) if since is not None else longest
 
 
+def assert_figures_match_own_log(run: DrillRun, own: IndependentLog, faulty_from: float, faulty_until: float) -> float:
+    """The rollback's traffic figures against the test's own request log: its failures are the
+    candidate's 500s, sent while a host could run it (`faulty_from` .. `faulty_until`, monotonic);
+    the error-rate recovery is the time from the restore to the last of them (within one window);
+    none failed through the drill's own restarts; the longest outage (within 0.5 s) and the error
+    rate while the rollback ran (within 5 points) are what the test saw. Returns the test's own
+    recovery time."""
+    failures = own.failures()
+    assert failures, "the test's own requests never met the regressing candidate"
+    assert all(faulty_from <= entry.sent <= faulty_until for entry in failures), (
+        [entry.sent for entry in failures], faulty_from, faulty_until)
+    assert all(entry.status == 500 for entry in failures)
+    # Error-rate recovery: the test's own answer is the time from the restore to its last failure.
+    truth = max(0.0, max(entry.sent for entry in failures) - run.marker("previous_release_restored")["mono"])
+    reported = run.figure("error_rate_recovery_seconds")["value"]
+    window = run.config["api_rollback_window_seconds"]
+    assert reported is not None and abs(reported - truth) <= window, (reported, truth, window)
+    assert run.figure("restart_failed_requests")["value"] == 0
+    # Availability: the candidate's 500s never made an outage, and the rollback's own error rate is
+    # what the test saw in the same window.
+    own_outage = own.longest_outage(run.marker("candidate_deploy_started")["mono"], run.marker("recovery_window_finished")["mono"])
+    outage = run.figure("longest_outage_seconds")
+    assert outage["verdict"] == "pass" and abs(outage["value"] - own_outage) <= 0.5, (outage, own_outage)
+    rollback, green = run.marker("rollback_started")["mono"], run.marker("readiness_green")["mono"]
+    own_rollback = [entry for entry in own.entries if rollback <= entry.sent < green]
+    own_rate = 100.0 * sum(1 for entry in own_rollback if not entry.ok) / len(own_rollback)
+    rate = run.figure("rollback_error_rate_percent")
+    assert rate["verdict"] == "pass" and abs(rate["value"] - own_rate) <= 5.0, (rate, own_rate)
+    return truth
+
+
 def api_releases(sandbox) -> dict[str, str]:
     """host -> release its link points at (the sandbox's supervisor adapter)."""
     return {host: (sandbox.root / "hosts" / host / "current").resolve().name for host in sandbox.api_urls}
