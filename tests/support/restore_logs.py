@@ -3,8 +3,8 @@
 - pgBackRest's restore log (``<log-path>/<stanza>-restore.log``, the host's local time, in
   milliseconds): when a restore into a data directory ended and how long pgBackRest says it took;
 - the restored server's log (``log_line_prefix`` starting with ``%m``, ``log_timezone`` UTC,
-  ``log_checkpoints`` on): when its end-of-recovery checkpoint completed, right after which
-  ``pg_is_in_recovery()`` turns false.
+  ``log_checkpoints`` on): when it started, and when its end-of-recovery checkpoint completed,
+  right after which ``pg_is_in_recovery()`` turns false.
 """
 
 from __future__ import annotations
@@ -17,6 +17,15 @@ from pathlib import Path
 SERVER_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) UTC .*?LOG:  (.*)$")
 PGBACKREST_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) P\d+ +\w+: (.*)$")
 PGBACKREST_END = re.compile(r"restore command end: completed successfully \((\d+)ms\)")
+
+
+def server_started_at(server_log: str) -> datetime | None:
+    """When the server logged its start (``starting PostgreSQL``, UTC), or None."""
+    for line in server_log.splitlines():
+        found = SERVER_LINE.match(line)
+        if found and found.group(2).startswith("starting PostgreSQL"):
+            return datetime.fromisoformat(found.group(1)).replace(tzinfo=timezone.utc)
+    return None
 
 
 def end_of_recovery_at(server_log: str) -> datetime | None:
