@@ -43,9 +43,12 @@ def installed(dist: dict[str, Path], packaging_root: Path) -> dict[str, Path]:
                cwd=base, env=dict(os.environ), timeout=900)
     assert pip.returncode == 0, pip.stdout + pip.stderr
     collections = base / "collections"
-    galaxy = _run([str(venv / "bin" / "ansible-galaxy"), "collection", "install", "-p", str(collections),
-                   str(dist["tarball"])], cwd=base, env=dict(os.environ))
+    # As a user's shell would (_env): a collection some earlier test installed under a path of this
+    # process's environment must not make ansible-galaxy answer "Nothing to do" here.
+    galaxy = _run([str(venv / "bin" / "ansible-galaxy"), "collection", "install", "--force", "-p", str(collections),
+                   str(dist["tarball"])], cwd=base, env=_env({"venv": venv, "collections": collections}))
     assert galaxy.returncode == 0, galaxy.stdout + galaxy.stderr
+    assert (collections / "ansible_collections" / "hadrill" / "drills" / "playbooks" / "drill.yml").is_file(), galaxy.stdout
     work = base / "work"
     work.mkdir()
     shutil.copytree(REPO / "inventories" / "local", work / "inventory")
