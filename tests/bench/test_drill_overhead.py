@@ -90,7 +90,15 @@ def test_overhead_of_a_three_scenario_sandbox_drill(tmp_path):
           f"{'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}")
     print(f"[bench] tasks {result.tasks}; a trivial task (set_fact, mark) takes {per_task:.3f}s (median), so the "
           f"service tasks' own Ansible start is about {per_task * len(service_tasks):.1f}s of the intrinsic time")
-    print(f"[bench] top overhead by role: task name (count, seconds; a wait counts its time beyond its configured seconds)")
+    by_role: dict[str, float] = {}
+    for key, _, seconds in result.overhead_by_task:
+        by_role[key.split(":", 1)[0]] = by_role.get(key.split(":", 1)[0], 0.0) + seconds
+    print("[bench] overhead in tasks by role: " + ", ".join(
+        f"{role} {seconds:.1f}s" for role, seconds in sorted(by_role.items(), key=lambda row: -row[1])))
+    print("[bench] longest intrinsic tasks: " + "; ".join(
+        f"{str(item['task']).split(' : ', 1)[-1][:60]} {item['duration_s']:.1f}s"
+        for item in sorted((item for item in tasks if kind_of(item) != OVERHEAD), key=lambda row: -row["duration_s"])[:5]))
+    print("[bench] top overhead by role: task name (count, seconds; a wait counts its time beyond its configured seconds)")
     for key, count, seconds in result.overhead_by_task[:TOP]:
         print(f"[bench]   {seconds:6.2f}s {count:3d}x  {key[:120]}")
     print("[bench] overhead by action (role)")
