@@ -25,9 +25,10 @@ on a shared machine it is far less noisy than the ratio of the medians.
 A benchmark, not a test of speed: it asserts only that both restores reached promotion. The
 sandbox must be up (its API replicas and load balancer are the drill's preconditions; with
 ``HADRILL_SANDBOX_VARS`` the drills use that sandbox). Everything it creates (cluster,
-repository, restored copies) is removed at the end. Wall time on this 2-core machine: about
-4 minutes per GB for loading and backing up, plus about a minute per round at 1 GB and
-1.5 minutes at 4 GB (the drill's other steps: canary, checks, verification API, teardown).
+repository, restored copies) is removed at the end. Wall time on the shared 2-core machine it
+was written on: loading and backing up 25-55 s at 1 GB and 90-170 s at 4 GB, then a round
+(a whole drill run, 40-85 s, and a direct restore) takes 1-2 minutes: 5-11 minutes at 1 GB,
+9-12 minutes at 4 GB, 15-24 minutes with the default sizes.
 """
 
 from __future__ import annotations
