@@ -205,9 +205,9 @@ def haproxy_command(sandbox, command: str) -> str:
     return b"".join(chunks).decode()
 
 
-def set_servers(sandbox, state: str) -> None:
-    """Every server of the backend to `state` (ready, drain, maint) at once."""
-    for host in sandbox.api_urls:
+def set_servers(sandbox, state: str, servers: list[str] | None = None) -> None:
+    """The backend's `servers` (all of them by default) to `state` (ready, drain, maint) at once."""
+    for host in sandbox.api_urls if servers is None else servers:
         answer = haproxy_command(sandbox, f"set server {sandbox.facts['haproxy_backend']}/{host} state {state}").strip()
         assert not answer, answer
 
