@@ -11,7 +11,7 @@ SHELL     := /bin/bash
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv rehearse rehearse-hosts sandbox sandbox-down sandbox-hosts-down drill test test-unit test-unit-both test-integration test-collection test-compat test-hosts lint sanity ee molecule molecule-up molecule-down bench campaign clean
+.PHONY: help venv rehearse rehearse-hosts sandbox sandbox-down sandbox-hosts-down drill test test-unit test-unit-both test-integration test-integration-default test-integration-second test-collection test-compat test-hosts lint sanity ee molecule molecule-up molecule-down bench campaign clean
 
 help:
 	@echo "make rehearse      set up everything, bring up the local sandbox and run the drill against it"
@@ -78,8 +78,30 @@ test: venv
 test-unit: venv
 	$(PYTHON) -m pytest -q tests/unit
 
+# The integration suite in two halves side by side, each against its own sandbox: the default one
+# (molecule-up brings it up; make sandbox outside make test) and a second one, the same deployment
+# with its own root, ports, stanza, user and drill environment (SECOND_SANDBOX_VARS), which the
+# second half's test session brings up and which is torn down after it, whatever the result. Most
+# of a drill's time is waiting (observation windows, traffic, WAL replay), so the halves share the
+# two cores well; each prints its own slowest tests.
+INTEGRATION_SECOND  := tests/integration/rollback tests/integration/restore tests/integration/replay \
+                       tests/integration/safety tests/integration/campaign
+SECOND_SANDBOX_VARS := $(CURDIR)/tests/integration/sandbox/second-sandbox.yml
+PYTEST_INTEGRATION   = $(PYTHON) -m pytest -q --durations=15 -m "not campaign and not hosts"
+
 test-integration: venv
-	$(PYTHON) -m pytest -q --durations=15 -m "not campaign and not hosts" tests/integration
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-integration-default test-integration-second
+
+test-integration-default: venv
+	$(PYTEST_INTEGRATION) tests/integration $(addprefix --ignore=,$(INTEGRATION_SECOND))
+
+test-integration-second: venv
+	@status=0; \
+	HADRILL_SANDBOX_VARS=$(SECOND_SANDBOX_VARS) $(PYTEST_INTEGRATION) $(INTEGRATION_SECOND) || status=$$?; \
+	echo "tearing the second sandbox down ($(SECOND_SANDBOX_VARS))"; mkdir -p $(CURDIR)/artifacts; \
+	ansible-playbook playbooks/sandbox.yml -i $(INVENTORY) -e @$(SECOND_SANDBOX_VARS) -e sandbox_state=absent \
+	  > $(CURDIR)/artifacts/second-sandbox-down.log 2>&1 || { tail -40 $(CURDIR)/artifacts/second-sandbox-down.log; status=1; }; \
+	exit $$status
 
 # One ansible-test integration target per module (collection/tests/integration/targets).
 test-collection: venv
