@@ -33,15 +33,37 @@ def append_line(path: Path, record: Mapping[str, Any]) -> None:
 
     Never through a symbolic link (``O_NOFOLLOW``): a link planted in a bundle is not written through.
     """
-    data = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+    appender = Appender(path)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path} is not a regular file; not appended to")
-        os.write(fd, data)
+        appender.append(record)
     finally:
-        os.close(fd)
+        appender.close()
+
+
+class Appender:
+    """One JSON-lines file opened once for many appends (the timer callback writes a line per
+    task): each record is one ``write`` on an ``O_APPEND`` descriptor, so it reaches the file as
+    it happens and stays atomic with respect to other appenders. Opened never through a symbolic
+    link, and only onto a regular file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                       FILE_MODE)
+        if not stat.S_ISREG(os.fstat(self._fd).st_mode):
+            self.close()
+            raise OSError(f"{path} is not a regular file; not appended to")
+
+    def append(self, record: Mapping[str, Any]) -> None:
+        if self._fd is None:
+            raise ValueError(f"{self.path} is closed")
+        os.write(self._fd, (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode())
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def read_lines(path: Path) -> Iterator[dict[str, Any]]:

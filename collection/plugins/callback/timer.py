@@ -47,7 +47,7 @@ from ansible.plugins.callback import CallbackBase
 from ansible_collections.hadrill.drills.plugins.plugin_utils.failure import failure_message
 
 try:
-    from hadrill.jsonl import append_line
+    from hadrill.jsonl import Appender
     from hadrill.overhead import classify
     from hadrill.runtime import load_redactor
     from hadrill.scenarios import scenario_for_role
@@ -56,24 +56,34 @@ try:
 except ImportError:  # pragma: no cover - reported at run time
     HAS_HADRILL = False
 
-if HAS_HADRILL:
-    # This plugin loads in ansible-playbook's own process, and every task runs in a worker forked
-    # from it: what is imported here, each action inherits instead of importing it again (pydantic
-    # models, psycopg: about 0.3 s a task, most of a drill's overhead). Only the imports; nothing runs.
-    try:
-        import hadrill.config  # noqa: F401  # pylint: disable=unused-import
-        import hadrill.events  # noqa: F401  # pylint: disable=unused-import
-        import hadrill.guard  # noqa: F401  # pylint: disable=unused-import
-        import hadrill.httpspec  # noqa: F401  # pylint: disable=unused-import
-        import hadrill.journal  # noqa: F401  # pylint: disable=unused-import
-    except ImportError:  # pragma: no cover - an incomplete installation is reported by the actions
-        pass
-
 BUFFER_LIMIT = 20000
+# What hadrill's actions import (pydantic models, psycopg: about 0.3 s a task, most of a drill's
+# overhead).
+ACTION_IMPORTS = ("hadrill.config", "hadrill.events", "hadrill.guard", "hadrill.httpspec", "hadrill.journal")
 
 
-def _utc():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _preload_action_imports():
+    """Import what hadrill's actions need into ansible-playbook's own process: every task runs in a
+    worker forked from it, so each action inherits these modules instead of importing them again.
+    Only the imports; nothing runs."""
+    import importlib
+
+    for name in ACTION_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # pragma: no cover - an incomplete installation is reported by the actions
+            return
+
+
+def _utc(epoch=None):
+    """UTC wall-clock time as the bundle writes it (now, or at the epoch seconds given)."""
+    moment = datetime.now(timezone.utc) if epoch is None else datetime.fromtimestamp(epoch, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _now():
+    """(epoch seconds, monotonic seconds), read together; formatted only when a line is written."""
+    return time.time(), time.monotonic()
 
 
 def _task_fields(result):
@@ -99,6 +109,7 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._path = None
+        self._appender = None
         self._buffer = []
         self._redactor = None
         self._task_started = {}
@@ -107,6 +118,7 @@ class CallbackModule(CallbackBase):
         self._item_delegates = {}
         self._play = None
         self._sealed = False
+        self._preloaded = False
         if not HAS_HADRILL:
             self._display.warning("hadrill.drills.timer: the hadrill Python package is not importable; no events recorded")
             self.disabled = True
@@ -126,6 +138,7 @@ class CallbackModule(CallbackBase):
         directory = Path(evidence_dir)
         directory.mkdir(parents=True, exist_ok=True)
         self._path = directory / "events.jsonl"
+        self._appender = Appender(self._path)
         self._redactor = load_redactor(directory)
         pending, self._buffer = self._buffer, []
         for record in pending:
@@ -140,7 +153,7 @@ class CallbackModule(CallbackBase):
             return
         if "msg" in record and self._redactor is not None:
             record["msg"] = self._redactor.text(record["msg"])
-        append_line(self._path, record)
+        self._appender.append(record)
 
     # -- playbook structure -------------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
@@ -152,21 +165,26 @@ class CallbackModule(CallbackBase):
         self._write({"event": "play_start", "play": self._play, "ts": _utc(), "mono": time.monotonic()})
 
     def v2_playbook_on_task_start(self, task, is_conditional):
-        self._task_started[task._uuid] = (_utc(), time.monotonic())
+        self._task_started[task._uuid] = _now()
+        # Before the first of hadrill's own tasks is handed to a worker: a playbook without any
+        # pays nothing for them (each worker forked from a larger process costs more).
+        if not self._preloaded and str(task.action).startswith("hadrill.drills."):
+            self._preloaded = True
+            _preload_action_imports()
 
     def v2_playbook_on_handler_task_start(self, task):
-        self._task_started[task._uuid] = (_utc(), time.monotonic())
+        self._task_started[task._uuid] = _now()
 
     def v2_runner_on_start(self, host, task):
-        self._host_started[(host.get_name(), task._uuid)] = (_utc(), time.monotonic())
+        self._host_started[(host.get_name(), task._uuid)] = _now()
 
     # -- results ------------------------------------------------------------------------------
     def _record(self, result, status):
-        end_ts, end_mono = _utc(), time.monotonic()
+        end_epoch, end_mono = _now()
         task = result._task
         host = result._host.get_name()
-        start_ts, start_mono = self._host_started.pop(
-            (host, task._uuid), self._task_started.get(task._uuid, (end_ts, end_mono))
+        start_epoch, start_mono = self._host_started.pop(
+            (host, task._uuid), self._task_started.get(task._uuid, (end_epoch, end_mono))
         )
         role = task._role.get_name(include_role_fqcn=False) if task._role else None
         path = task.get_path() or ""
@@ -184,8 +202,8 @@ class CallbackModule(CallbackBase):
             "host": host,
             "status": status,
             "changed": bool(outcome.get("changed", False)),
-            "start_ts": start_ts,
-            "end_ts": end_ts,
+            "start_ts": _utc(start_epoch),
+            "end_ts": _utc(end_epoch),
             "start_mono": start_mono,
             "end_mono": end_mono,
             "duration_s": round(end_mono - start_mono, 6),
@@ -220,6 +238,8 @@ class CallbackModule(CallbackBase):
         if outcome.get("manifest_sha256") and task.action in ("hadrill.drills.evidence", "evidence"):
             # The bundle is sealed: anything written now (this task included) would break its manifest.
             self._sealed = True
+            if self._appender is not None:
+                self._appender.close()
         self._write(record)
 
     def _item(self, result):
