@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hadrill import clock
 from hadrill.layout import Bundle
-from hadrill.samplers import kinds  # noqa: F401 - registers every kind
+from hadrill.samplers import kinds
 from hadrill.samplers.base import KINDS, SampleWriter, install_stop_handlers, run
 from hadrill.samplers.launcher import status_path
 from hadrill.samplers.spec import SamplerSpec
@@ -26,6 +26,7 @@ def main(argv: list[str]) -> int:
     install_stop_handlers(stop)
     status = status_path(spec_path)
     try:
+        kinds.load(spec.kind)
         kind = KINDS[spec.kind](spec)
     except Exception as exc:  # told to the operator by the launcher, in one sentence
         reason = str(exc) if not isinstance(exc, KeyError) else f"unknown sampler kind {spec.kind!r}"

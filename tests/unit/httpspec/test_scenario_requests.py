@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from hadrill.httpspec import drill_values
-from hadrill.samplers import kinds  # noqa: F401 - registers every kind
+from hadrill.samplers import kinds
 from hadrill.samplers.base import KINDS
 from hadrill.samplers.spec import SamplerSpec
 from hadrill.scenarios.replay.config import ReplaySettings
@@ -92,6 +92,7 @@ def test_the_probe_fills_the_drill_placeholders_of_its_scenario(tmp_path, server
         "requests": [{"name": "w", "method": "POST", "path": "/w", "capture": {"id": "id"},
                       "json": {"scope": "${drill_id}/${scenario}/${run}", "n": "${seq}"}}],
     })
+    kinds.load("http_probe")
     probe = KINDS["http_probe"](spec)
     record = probe.sample(4)
     assert record["ok"] and record["captured"] == {"id": 1}
