@@ -85,7 +85,7 @@ test-unit: venv
 # of a drill's time is waiting (observation windows, traffic, WAL replay), so the halves share the
 # two cores well; each prints its own slowest tests.
 INTEGRATION_SECOND  := tests/integration/rollback tests/integration/restore tests/integration/replay \
-                       tests/integration/safety tests/integration/campaign
+                       tests/integration/campaign
 SECOND_SANDBOX_VARS := $(CURDIR)/tests/integration/sandbox/second-sandbox.yml
 PYTEST_INTEGRATION   = $(PYTHON) -m pytest -q --durations=15 -m "not campaign and not hosts"
 
