@@ -92,7 +92,8 @@ def test_overhead_of_a_three_scenario_sandbox_drill(tmp_path):
           f"service tasks' own Ansible start is about {per_task * len(service_tasks):.1f}s of the intrinsic time")
     by_role: dict[str, float] = {}
     for key, _, seconds in result.overhead_by_task:
-        by_role[key.split(":", 1)[0]] = by_role.get(key.split(":", 1)[0], 0.0) + seconds
+        role = key.split(":", 1)[0]
+        by_role[role] = by_role.get(role, 0.0) + seconds
     print("[bench] overhead in tasks by role: " + ", ".join(
         f"{role} {seconds:.1f}s" for role, seconds in sorted(by_role.items(), key=lambda row: -row[1])))
     print("[bench] longest intrinsic tasks: " + "; ".join(

@@ -75,10 +75,9 @@ def _preload_action_imports():
             return
 
 
-def _utc(epoch=None):
-    """UTC wall-clock time as the bundle writes it (now, or at the epoch seconds given)."""
-    moment = datetime.now(timezone.utc) if epoch is None else datetime.fromtimestamp(epoch, timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _utc(epoch):
+    """UTC wall-clock time at ``epoch`` seconds, as the bundle writes it."""
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _now():
@@ -108,7 +107,6 @@ class CallbackModule(CallbackBase):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._path = None
         self._appender = None
         self._buffer = []
         self._redactor = None
@@ -131,14 +129,13 @@ class CallbackModule(CallbackBase):
 
     # -- output -------------------------------------------------------------------------------
     def _open(self, evidence_dir):
-        if self._path is not None:
+        if self._appender is not None:
             return
         from pathlib import Path
 
         directory = Path(evidence_dir)
         directory.mkdir(parents=True, exist_ok=True)
-        self._path = directory / "events.jsonl"
-        self._appender = Appender(self._path)
+        self._appender = Appender(directory / "events.jsonl")
         self._redactor = load_redactor(directory)
         pending, self._buffer = self._buffer, []
         for record in pending:
@@ -147,7 +144,7 @@ class CallbackModule(CallbackBase):
     def _write(self, record):
         if self._sealed:
             return
-        if self._path is None:
+        if self._appender is None:
             if len(self._buffer) < BUFFER_LIMIT:
                 self._buffer.append(record)
             return
@@ -157,12 +154,14 @@ class CallbackModule(CallbackBase):
 
     # -- playbook structure -------------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
+        epoch, mono = _now()
         self._write({"event": "playbook_start", "playbook": os.path.basename(playbook._file_name),
-                     "ts": _utc(), "mono": time.monotonic(), "pid": os.getpid()})
+                     "ts": _utc(epoch), "mono": mono, "pid": os.getpid()})
 
     def v2_playbook_on_play_start(self, play):
         self._play = play.get_name()
-        self._write({"event": "play_start", "play": self._play, "ts": _utc(), "mono": time.monotonic()})
+        epoch, mono = _now()
+        self._write({"event": "play_start", "play": self._play, "ts": _utc(epoch), "mono": mono})
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._task_started[task._uuid] = _now()
@@ -233,7 +232,7 @@ class CallbackModule(CallbackBase):
             record["msg"] = failure_message(outcome, "")[:2000]
             record["ignored"] = bool(getattr(task, "ignore_errors", False))
         evidence_dir = outcome.get("hadrill_evidence_dir")
-        if evidence_dir and self._path is None:
+        if evidence_dir and self._appender is None:
             self._open(evidence_dir)
         if outcome.get("manifest_sha256") and task.action in ("hadrill.drills.evidence", "evidence"):
             # The bundle is sealed: anything written now (this task included) would break its manifest.
@@ -271,4 +270,5 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_stats(self, stats):
         hosts = sorted(stats.processed.keys())
         summary = {host: stats.summarize(host) for host in hosts}
-        self._write({"event": "playbook_end", "ts": _utc(), "mono": time.monotonic(), "stats": summary})
+        epoch, mono = _now()
+        self._write({"event": "playbook_end", "ts": _utc(epoch), "mono": mono, "stats": summary})

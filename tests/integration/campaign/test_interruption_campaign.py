@@ -99,19 +99,20 @@ def recover(sandbox) -> subprocess.CompletedProcess:
                           env=drill_env(), capture_output=True, text=True, timeout=900)
 
 
-def processes_matching(needle: str, *, orphans_only: bool = False) -> list[str]:
-    """Live processes whose command line holds `needle` (only those whose parent is gone, if asked)."""
+def processes_matching(needle: str, *, orphans_only: bool = False, evidence_root: Path | None = None) -> list[str]:
+    """Live processes whose command line holds `needle` (only those whose parent is gone, if asked).
+    With `evidence_root`, not those that provably belong to another test's drill (the other half of
+    the integration suite runs beside this one): their environment names another evidence root. A
+    process whose environment cannot be read, or names none, counts."""
     pids = processes.children().get(1, []) if orphans_only else \
         [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
     return [f"{pid}: {processes.cmdline(pid).strip()}" for pid in pids
-            if needle in processes.cmdline(pid) and processes.state(pid) not in {"Z", None}]
+            if needle in processes.cmdline(pid) and processes.state(pid) not in {"Z", None}
+            and (evidence_root is None or not _of_another_drill(pid, evidence_root))]
 
 
-def of_another_drill(process: str, evidence_root: Path) -> bool:
-    """Whether a process listed by processes_matching provably belongs to another test's drill (the
-    other half of the integration suite runs beside this one): its environment names another
-    evidence root. A process whose environment cannot be read, or names none, counts as this one's."""
-    environment = processes.environ(int(process.split(":", 1)[0])) or {}
+def _of_another_drill(pid: int, evidence_root: Path) -> bool:
+    environment = processes.environ(pid) or {}
     return environment.get("HADRILL_EVIDENCE_ROOT", str(evidence_root)) != str(evidence_root)
 
 
@@ -151,7 +152,7 @@ def assert_baseline(sandbox, outcome: Interrupted, releases_before: dict[str, st
     assert servers and all(status.startswith("UP") for status in servers.values()), servers
     # Other drills may run on this machine (other sandboxes): look only at this drill's processes.
     assert [item for item in processes_matching("hadrill.samplers") if str(evidence_root) in item] == []
-    orphans = [item for item in processes_matching("drill.yml", orphans_only=True) if not of_another_drill(item, evidence_root)]
+    orphans = processes_matching("drill.yml", orphans_only=True, evidence_root=evidence_root)
     assert orphans == [], f"an orphaned ansible worker is still running: {orphans}"
     root = sandbox.facts.get("restore_work_root")
     if root:
