@@ -90,12 +90,23 @@ def _task_fields(result):
     return fields if isinstance(fields, Mapping) else {}
 
 
-def _delegate_of(result):
+def _returned(result):
+    """The task's result as this callback's copy holds it, unconverted. From ansible-core 2.19 on,
+    ``result.result`` (and ``_result``) converts that copy into native types on first use, which
+    was most of what this callback cost per task; the few keys read here (flags, names, paths)
+    need no conversion. Older ansible-core keeps the dict itself in ``_result``."""
+    returned = getattr(result, "_return_data", None)
+    if not isinstance(returned, Mapping):
+        returned = result._result
+    return returned if isinstance(returned, Mapping) else {}
+
+
+def _delegate_of(result, returned):
     """The task's templated delegate_to as the worker saw it (task_fields), else the delegated
     connection's host; None when the task was not delegated."""
     delegated = _task_fields(result).get("delegate_to")
-    if not delegated and isinstance(result._result, dict):
-        delegated = (result._result.get("_ansible_delegated_vars") or {}).get("ansible_host")
+    if not delegated:
+        delegated = (returned.get("_ansible_delegated_vars") or {}).get("ansible_host")
     return str(delegated) if delegated else None
 
 
@@ -188,7 +199,7 @@ class CallbackModule(CallbackBase):
         role = task._role.get_name(include_role_fqcn=False) if task._role else None
         path = task.get_path() or ""
         phase = os.path.splitext(os.path.basename(path.rsplit(":", 1)[0]))[0] if role and path else None
-        outcome = result._result
+        outcome = _returned(result)
         record = {
             "event": "task",
             "task": task.get_name(),
@@ -211,7 +222,7 @@ class CallbackModule(CallbackBase):
         # connection variables a callback receives are neither templated nor named); for a loop,
         # the hosts its items ran on (each item's templated delegate_to), comma-separated.
         items = self._item_delegates.pop((host, task._uuid), [])
-        delegated = _delegate_of(result)
+        delegated = _delegate_of(result, outcome)
         if items and (not delegated or "{{" in delegated):
             delegated = ", ".join(sorted(set(items)))
         if delegated and "{{" not in delegated:
@@ -229,7 +240,7 @@ class CallbackModule(CallbackBase):
         if isinstance(marker, dict):
             record["markers"] = [marker.get("name")]
         if status in ("failed", "unreachable"):
-            record["msg"] = failure_message(outcome, "")[:2000]
+            record["msg"] = failure_message(result._result, "")[:2000]
             record["ignored"] = bool(getattr(task, "ignore_errors", False))
         evidence_dir = outcome.get("hadrill_evidence_dir")
         if evidence_dir and self._appender is None:
@@ -242,7 +253,7 @@ class CallbackModule(CallbackBase):
         self._write(record)
 
     def _item(self, result):
-        delegated = _delegate_of(result)
+        delegated = _delegate_of(result, _returned(result))
         if delegated and "{{" not in delegated:
             self._item_delegates.setdefault((result._host.get_name(), result._task._uuid), []).append(delegated)
 

@@ -1,0 +1,63 @@
+"""The benchmarks' statistics: how far apart runs are, and how sure a ratio of medians is.
+
+On a shared machine one run of a side can be 10 % off another run of the same side. A ratio of
+medians is reported with the interval a bootstrap gives it (rounds resampled as pairs, so that a
+slow moment of the machine stays with the round it slowed), which says whether a difference of a
+few percent stands above that noise.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Sequence
+
+BOOTSTRAP_SAMPLES = 4000
+CONFIDENCE = 0.90
+
+
+def spread(values: Sequence[float]) -> float:
+    """Interquartile range relative to the median."""
+    quartiles = statistics.quantiles(values, n=4)
+    return (quartiles[2] - quartiles[0]) / statistics.median(values)
+
+
+def ratio_of_medians(numerators: Sequence[float], denominators: Sequence[float]) -> float:
+    return statistics.median(numerators) / statistics.median(denominators)
+
+
+def ratio_interval(numerators: Sequence[float], denominators: Sequence[float], *, seed: int = 17,
+                   samples: int = BOOTSTRAP_SAMPLES, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """A percentile bootstrap interval of the ratio of medians, resampling the rounds as pairs.
+
+    Deterministic for a given seed, so that a run's printed interval can be recomputed from its
+    printed runs.
+    """
+    if len(numerators) != len(denominators) or len(numerators) < 2:
+        raise ValueError("an interval needs at least two rounds, as pairs")
+    rng = random.Random(seed)
+    pairs = list(zip(numerators, denominators))
+    ratios = sorted(
+        ratio_of_medians(*zip(*(rng.choice(pairs) for _ in pairs)))  # type: ignore[arg-type]
+        for _ in range(samples)
+    )
+    tail = (1 - confidence) / 2
+    return ratios[int(tail * (samples - 1))], ratios[int((1 - tail) * (samples - 1))]
+
+
+def describe_ratio(numerators: Sequence[float], denominators: Sequence[float], target: float, *,
+                   at_most: bool = True) -> str:
+    """``1.012 (90% interval 0.991-1.031 over N rounds; target < 1.02) -> OK``: the ratio of
+    medians, its bootstrap interval, and whether the ratio and the whole interval meet the target."""
+    ratio = ratio_of_medians(numerators, denominators)
+    low, high = ratio_interval(numerators, denominators)
+    meets = (lambda value: value <= target) if at_most else (lambda value: value < target)
+    sign = "<=" if at_most else "<"
+    if meets(high):
+        verdict = "OK, above the noise (the whole interval meets the target)"
+    elif meets(ratio):
+        verdict = "OK by the medians, within the noise (the interval reaches past the target)"
+    else:
+        verdict = "ABOVE TARGET"
+    return (f"{ratio:.3f} ({CONFIDENCE:.0%} bootstrap interval {low:.3f}-{high:.3f} over {len(numerators)} "
+            f"rounds; target {sign} {target}) -> {verdict}")
