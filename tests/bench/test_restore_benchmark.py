@@ -24,6 +24,14 @@ and how long after the server's end of recovery the promotion was seen. The dril
 beyond the direct's, relative to the direct phase, is the part of the ratio the drill controls;
 on a shared machine it is far less noisy than the ratio of the medians.
 
+What was found on the 2-core machine it was written on (issue 17): the drill's fixed part is
+below the direct's, and what makes the drill's phase longer is pgBackRest's own restore step,
+with an identical command line. The same pgBackRest restore run as a bare ansible.builtin.command
+task is slower than by hand too (3.22 s against 2.81 s median over 6 rounds), and by less with
+ansible-core's internal_poll_interval raised from 1 ms to 50 ms (3.28 s against 3.25 s). The
+controller's polling shares the cores with pgBackRest here, which it does not where the
+controller is another machine.
+
 A benchmark, not a test of speed: it asserts only that both restores reached promotion. The
 sandbox must be up (its API replicas and load balancer are the drill's preconditions; with
 ``HADRILL_SANDBOX_VARS`` the drills use that sandbox). Everything it creates (cluster,
