@@ -17,8 +17,8 @@ prints both sides' steps (medians), every round's pair, the ratio of the medians
 1.05) with its bootstrap interval (tests.support.bench_stats: whether it stands above the noise),
 each side's spread (interquartile range relative to the median) and the range of the rounds' own
 ratios. The cluster has no archive_timeout: the WAL each restore replays grows only by the
-segments the two sides switch themselves, not by one every few seconds of the run. Both sides also report their fixed part: the phase less what pgBackRest
-(its own time, from its restore log) and the server (from its start to its end-of-recovery
+segments the two sides switch themselves, not by one every few seconds of the run. Both sides
+also report their fixed part: the phase less what pgBackRest (its own time, from its restore log) and the server (from its start to its end-of-recovery
 checkpoint, from its log) did in it - starting the commands, round trips, seeing the promotion -
 and how long after the server's end of recovery the promotion was seen. The drill's fixed part
 beyond the direct's, relative to the direct phase, is the part of the ratio the drill controls;
@@ -63,7 +63,7 @@ from psycopg import sql
 from hadrill.clock import parse_utc
 from hadrill.events import read_lines
 from hadrill.scenarios.restore import phase
-from tests.support.bench_stats import describe_ratio, spread
+from tests.support.bench_stats import describe_ratio, ratio_of_medians, spread
 from tests.integration.conftest import REPO, VENV_BIN, Sandbox, ansible_env, bring_up, load_inventory_facts
 from tests.support.memstore import memstore_env, run_memstore
 from tests.support.postgres import TempPostgres, find_free_port
@@ -309,7 +309,8 @@ def _spread(values: list[float]) -> str:
 
 def report(size_gb: float, drill: list[Round], direct: list[Round], walls: list[float]) -> float:
     """Print both sides' steps, every pair, the ratio of the medians and the spread; returns the ratio."""
-    ratio = statistics.median(item.seconds for item in drill) / statistics.median(item.seconds for item in direct)
+    drill_seconds, direct_seconds = [item.seconds for item in drill], [item.seconds for item in direct]
+    ratio = ratio_of_medians(drill_seconds, direct_seconds)
     for label, rounds in (("drill", drill), ("direct", direct)):
         totals = [item.seconds for item in rounds]
         print(f"[bench] {size_gb:.1f} GB {label} restore phase: median {statistics.median(totals):.3f}s, "
@@ -335,7 +336,7 @@ def report(size_gb: float, drill: list[Round], direct: list[Round], walls: list[
     print(f"[bench] {size_gb:.1f} GB rounds' own ratios: {[round(value, 3) for value in pairs]} "
           f"(min {min(pairs):.3f}, max {max(pairs):.3f}); drill run wall time median {statistics.median(walls):.0f}s")
     print(f"[bench] {size_gb:.1f} GB ratio drill/direct (medians): "
-          f"{describe_ratio([item.seconds for item in drill], [item.seconds for item in direct], TARGET_RATIO)}")
+          f"{describe_ratio(drill_seconds, direct_seconds, TARGET_RATIO)}")
     fixed = {label: [item.fixed_seconds for item in rounds if item.fixed_seconds is not None]
              for label, rounds in (("drill", drill), ("direct", direct))}
     if all(fixed.values()):

@@ -47,8 +47,9 @@ def ratio_interval(numerators: Sequence[float], denominators: Sequence[float], *
 
 def describe_ratio(numerators: Sequence[float], denominators: Sequence[float], target: float, *,
                    at_most: bool = True) -> str:
-    """``1.012 (90% interval 0.991-1.031 over N rounds; target < 1.02) -> OK``: the ratio of
-    medians, its bootstrap interval, and whether the ratio and the whole interval meet the target."""
+    """``1.012 (90% bootstrap interval 0.991-1.031 over 16 rounds; target < 1.02) -> VERDICT``: the
+    ratio of medians, its bootstrap interval, and whether the whole interval meets the target
+    (above the noise), only the ratio does (within the noise), or neither (ABOVE TARGET)."""
     ratio = ratio_of_medians(numerators, denominators)
     low, high = ratio_interval(numerators, denominators)
     meets = (lambda value: value <= target) if at_most else (lambda value: value < target)
