@@ -67,6 +67,12 @@ def _short(action: str) -> str:
     return {"pause": "ansible.builtin.pause", "wait_for": "ansible.builtin.wait_for"}.get(action, action)
 
 
+def may_wait_or_serve(action: str) -> bool:
+    """Whether a task of ``action`` can be anything but overhead (its arguments decide the rest)."""
+    name = _short(str(action or ""))
+    return name in WAIT_ACTIONS or name in SERVICE_ACTIONS or name in SERVICE_WHEN
+
+
 def _number(value: Any) -> float | None:
     try:
         number = float(value)

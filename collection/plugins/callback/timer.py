@@ -23,6 +23,12 @@ description:
   - The evidence directory comes from O(evidence_dir) or, when unset, from the first task
     result that returns C(hadrill_evidence_dir) (the drill's initialisation task); events seen
     before that are kept in memory and written then.
+  - While a task that is a configured wait or a service at work runs (as its C(time) is
+    classified from its action and untemplated arguments when it starts), ansible-playbook checks
+    for task results every O(quiet_poll_interval) seconds instead of every C(internal_poll_interval)
+    (1 ms unless configured), so that a controller sharing its host with the services under
+    drill leaves their cores to them while they work. The configured interval is back as soon as no
+    such task runs; a wait or service task's end is seen up to O(quiet_poll_interval) later.
 version_added: "0.1.0"
 requirements:
   - enable in configuration (C(callbacks_enabled = hadrill.drills.timer))
@@ -36,6 +42,18 @@ options:
     ini:
       - section: callback_hadrill_timer
         key: evidence_dir
+  quiet_poll_interval:
+    description:
+      - Seconds between ansible-playbook's checks for task results while a configured wait or a
+        service at work runs. Never below the configured C(internal_poll_interval); V(0) keeps
+        that interval for every task.
+    type: float
+    default: 0.02
+    env:
+      - name: HADRILL_QUIET_POLL_INTERVAL
+    ini:
+      - section: callback_hadrill_timer
+        key: quiet_poll_interval
 """
 
 import os
@@ -43,12 +61,13 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
+from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
 from ansible_collections.hadrill.drills.plugins.plugin_utils.failure import failure_message
 
 try:
     from hadrill.jsonl import Appender
-    from hadrill.overhead import classify
+    from hadrill.overhead import OVERHEAD, classify, may_wait_or_serve
     from hadrill.runtime import load_redactor
     from hadrill.scenarios import scenario_for_role
 
@@ -128,6 +147,11 @@ class CallbackModule(CallbackBase):
         self._play = None
         self._sealed = False
         self._preloaded = False
+        # The controller's poll interval as configured, and the (host, task) waits and service
+        # tasks running under the quiet one.
+        self._configured_poll = C.DEFAULT_INTERNAL_POLL_INTERVAL
+        self._quiet_poll = None
+        self._quiet_tasks = set()
         if not HAS_HADRILL:
             self._display.warning("hadrill.drills.timer: the hadrill Python package is not importable; no events recorded")
             self.disabled = True
@@ -137,6 +161,31 @@ class CallbackModule(CallbackBase):
         configured = self.get_option("evidence_dir")
         if configured:
             self._open(configured)
+        quiet = self.get_option("quiet_poll_interval")
+        self._quiet_poll = max(float(quiet), self._configured_poll) if quiet and quiet > 0 else None
+
+    # -- the controller's poll interval -------------------------------------------------------
+    def _quiet_while(self, host, task):
+        """Under the quiet poll interval from when a wait or a service task starts on a host."""
+        if self._quiet_poll is None or not HAS_HADRILL:
+            return
+        action = task.action
+        if not may_wait_or_serve(action):  # most tasks: their arguments need not be read
+            return
+        args = task.args
+        if classify(action, args if isinstance(args, Mapping) else None)[0] == OVERHEAD:
+            return
+        self._quiet_tasks.add((host, task._uuid))
+        C.DEFAULT_INTERNAL_POLL_INTERVAL = self._quiet_poll
+
+    def _quiet_done(self, host=None, task_uuid=None):
+        """The configured interval back once no wait or service task runs (all of them: None)."""
+        if host is None:
+            self._quiet_tasks.clear()
+        else:
+            self._quiet_tasks.discard((host, task_uuid))
+        if not self._quiet_tasks and self._quiet_poll is not None:
+            C.DEFAULT_INTERNAL_POLL_INTERVAL = self._configured_poll
 
     # -- output -------------------------------------------------------------------------------
     def _open(self, evidence_dir):
@@ -187,12 +236,14 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_start(self, host, task):
         self._host_started[(host.get_name(), task._uuid)] = _now()
+        self._quiet_while(host.get_name(), task)
 
     # -- results ------------------------------------------------------------------------------
     def _record(self, result, status):
         end_epoch, end_mono = _now()
         task = result._task
         host = result._host.get_name()
+        self._quiet_done(host, task._uuid)
         start_epoch, start_mono = self._host_started.pop(
             (host, task._uuid), self._task_started.get(task._uuid, (end_epoch, end_mono))
         )
@@ -279,6 +330,7 @@ class CallbackModule(CallbackBase):
         self._record(result, "unreachable")
 
     def v2_playbook_on_stats(self, stats):
+        self._quiet_done()
         hosts = sorted(stats.processed.keys())
         summary = {host: stats.summarize(host) for host in hosts}
         epoch, mono = _now()

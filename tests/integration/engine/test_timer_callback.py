@@ -163,3 +163,65 @@ def kill_matching(needle: str) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+QUIET_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: mark the wait's start
+      ansible.builtin.file: {path: "{{ marks }}/a", state: touch}
+    - name: a configured wait
+      ansible.builtin.wait_for: {timeout: 3}
+    - name: mark the wait's end
+      ansible.builtin.file: {path: "{{ marks }}/b", state: touch}
+    - name: a task the callback counts as overhead, as long as the wait
+      ansible.builtin.command: sleep 3
+    - name: mark its end
+      ansible.builtin.file: {path: "{{ marks }}/c", state: touch}
+"""
+
+
+def controller_wakeups(tmp_path: Path, quiet_poll_interval: str | None) -> tuple[int, int]:
+    """The controller's voluntary context switches (its main thread: the one that polls for
+    results) during the wait and during the overhead task of QUIET_PLAYBOOK, read from /proc as
+    each mark appears."""
+    marks = tmp_path / f"marks-{quiet_poll_interval}"
+    marks.mkdir()
+    playbook = tmp_path / "quiet.yml"
+    playbook.write_text(QUIET_PLAYBOOK)
+    env = ansible_env(tmp_path / f"evidence-{quiet_poll_interval}")
+    if quiet_poll_interval is not None:
+        env["HADRILL_QUIET_POLL_INTERVAL"] = quiet_poll_interval
+    process = subprocess.Popen(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", f"marks={marks}",
+                                "-e", "ansible_python_interpreter=" + str(REPO / ".venv" / "bin" / "python"),
+                                str(playbook)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    status = Path(f"/proc/{process.pid}/status")
+    seen: dict[str, int] = {}
+    try:
+        deadline = time.monotonic() + 90
+        while len(seen) < 3 and time.monotonic() < deadline and process.poll() is None:
+            for mark in "abc":
+                if mark not in seen and (marks / mark).exists():
+                    line = next(line for line in status.read_text().splitlines() if line.startswith("voluntary_ctxt"))
+                    seen[mark] = int(line.split()[1])
+            time.sleep(0.05)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert set(seen) == set("abc"), seen
+    return seen["b"] - seen["a"], seen["c"] - seen["b"]
+
+
+def test_the_controller_polls_quietly_while_a_configured_wait_runs(tmp_path):
+    """While a wait (or a service task) runs, ansible-playbook checks for results every
+    quiet_poll_interval (20 ms) instead of every 1 ms, and the configured interval is back for the
+    next task; with quiet_poll_interval 0 every task keeps the configured interval. Counted in the
+    controller's own wake-ups over two tasks of the same length (about 3000 at 1 ms)."""
+    during_wait, during_overhead = controller_wakeups(tmp_path, None)
+    assert during_overhead > 1000, (during_wait, during_overhead)  # the configured 1 ms interval
+    assert during_wait < during_overhead / 3, (during_wait, during_overhead)
+    during_wait, during_overhead = controller_wakeups(tmp_path, "0")
+    assert during_wait > during_overhead / 3, (during_wait, during_overhead)

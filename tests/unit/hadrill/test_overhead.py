@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hadrill.overhead import OVERHEAD, SERVICE, WAIT, classify, kind_of, split
+from hadrill.overhead import OVERHEAD, SERVICE, WAIT, classify, kind_of, may_wait_or_serve, split
 
 
 @pytest.mark.parametrize(("action", "args", "expected"), [
@@ -105,3 +105,14 @@ def test_a_skipped_task_is_overhead():
 def test_no_tasks():
     result = split([{"event": "marker", "name": "x", "mono": 1.0}])
     assert (result.wall_seconds, result.intrinsic_seconds, result.tasks, result.ratio) == (0.0, 0.0, 0, None)
+
+
+def test_only_waits_and_service_actions_may_be_anything_but_overhead():
+    assert may_wait_or_serve("ansible.builtin.pause") and may_wait_or_serve("pause")
+    assert may_wait_or_serve("hadrill.drills.restore_instance") and may_wait_or_serve("restore_instance")
+    assert not may_wait_or_serve("ansible.builtin.debug")
+    assert not may_wait_or_serve("hadrill.drills.mark")
+    # every action classify can call a wait or a service is one of them
+    for action, args in (("ansible.builtin.wait_for", {"timeout": 3}), ("hadrill.drills.gate", {}),
+                         ("hadrill.drills.platform", {"operation": "deploy"})):
+        assert classify(action, args)[0] != OVERHEAD and may_wait_or_serve(action)
