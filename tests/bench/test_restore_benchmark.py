@@ -77,7 +77,7 @@ from psycopg import sql
 from hadrill.clock import parse_utc
 from hadrill.events import read_lines
 from hadrill.scenarios.restore import phase
-from tests.support.bench_stats import describe_ratio, ratio_of_medians, spread
+from tests.support.bench_stats import describe_ratio, spread
 from tests.integration.conftest import REPO, VENV_BIN, Sandbox, ansible_env, bring_up, load_inventory_facts
 from tests.support.memstore import memstore_env, run_memstore
 from tests.support.postgres import TempPostgres, find_free_port
@@ -332,12 +332,10 @@ def _spread(values: list[float]) -> str:
     return f"{spread(values) * 100:.0f}%" if len(values) >= 2 else "n/a"
 
 
-def report(size_gb: float, drill: list[Round], direct: list[Round], walls: list[float]) -> float:
-    """Print both sides' steps, every pair, the ratio of the medians and the spread; returns the ratio."""
+def report(size_gb: float, drill: list[Round], direct: list[Round], walls: list[float]) -> None:
+    """Print both sides' steps, every pair, the ratio of the medians and the spread."""
     drill_seconds, direct_seconds = [item.seconds for item in drill], [item.seconds for item in direct]
-    ratio = ratio_of_medians(drill_seconds, direct_seconds)
-    for label, rounds in (("drill", drill), ("direct", direct)):
-        totals = [item.seconds for item in rounds]
+    for label, rounds, totals in (("drill", drill, drill_seconds), ("direct", direct, direct_seconds)):
         print(f"[bench] {size_gb:.1f} GB {label} restore phase: median {statistics.median(totals):.3f}s, "
               f"spread (IQR/median) {_spread(totals)}, runs {[round(value, 2) for value in totals]}")
         for name, seconds in _median_steps(rounds):
@@ -370,7 +368,6 @@ def report(size_gb: float, drill: list[Round], direct: list[Round], walls: list[
         print(f"[bench] {size_gb:.1f} GB the drill's fixed part beyond the direct's: {extra * 1000:.0f} ms (medians), "
               f"i.e. {(direct_median + extra) / direct_median:.3f} x the direct phase if both did the same restore "
               "(derived from the logs, less exposed to the machine's noise than the ratio above)")
-    return ratio
 
 
 @pytest.mark.benchmark

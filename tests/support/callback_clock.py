@@ -94,11 +94,11 @@ def main(argv: list[str]) -> int:
     clock.install()
 
     try:
-        PlaybookCLI.cli_executor(["ansible-playbook", *playbook_args])
+        PlaybookCLI.cli_executor(["ansible-playbook", *playbook_args])  # ends with sys.exit
     except SystemExit as exited:
-        report_path.write_text(json.dumps(clock.report()))
         return int(exited.code or 0)
-    report_path.write_text(json.dumps(clock.report()))
+    finally:
+        report_path.write_text(json.dumps(clock.report()))
     return 0
 
 

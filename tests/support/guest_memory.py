@@ -54,11 +54,11 @@ def _write(path: Path, value: int | str) -> bool:
 @contextlib.contextmanager
 def freed_memory_held(knob: Path = ORDER) -> Iterator[str]:
     """Raise the free page reporting order as far as the kernel takes it; yields what was done."""
-    try:
-        original = int(knob.read_text().strip())
-    except (OSError, ValueError):
+    value = _read(knob)
+    if value is None or not value.isdigit():
         yield "no free page reporting setting on this machine (nothing held)"
         return
+    original = int(value)
     held = next((order for order in HIGHEST_ORDERS if order > original and _write(knob, order)), None)
     if held is None:
         yield f"free page reporting order {original} could not be raised (nothing held)"

@@ -167,13 +167,12 @@ class CallbackModule(CallbackBase):
     # -- the controller's poll interval -------------------------------------------------------
     def _quiet_while(self, host, task):
         """Under the quiet poll interval from when a wait or a service task starts on a host."""
-        if self._quiet_poll is None or not HAS_HADRILL:
+        if self._quiet_poll is None:
             return
         action = task.action
         if not may_wait_or_serve(action):  # most tasks: their arguments need not be read
             return
-        args = task.args
-        if classify(action, args if isinstance(args, Mapping) else None)[0] == OVERHEAD:
+        if classify(action, task.args)[0] == OVERHEAD:
             return
         self._quiet_tasks.add((host, task._uuid))
         C.DEFAULT_INTERNAL_POLL_INTERVAL = self._quiet_poll
