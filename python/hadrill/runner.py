@@ -28,6 +28,8 @@ PRIVATE_DIR_PREFIX = "hadrill-runner-"
 # Set for the drill's ansible-playbook: `hadrill recover` of one environment stops only the orphaned
 # playbooks of that environment (read from /proc/<pid>/environ), never another environment's.
 DRILL_ENVIRONMENT_VARIABLE = "HADRILL_DRILL_ENVIRONMENT"
+# How long an interrupt of `hadrill run` may wait before ansible-runner kills the controller.
+CANCEL_CHECK_SECONDS = 0.25
 
 
 @dataclass
@@ -183,6 +185,10 @@ def run_drill(
             quiet=True,
             event_handler=progress.handle,
             cancel_callback=cancel.is_set,
+            # ansible-runner looks at the cancellation each time it stops waiting for the playbook's
+            # output, every pexpect_timeout seconds (5 by default): the drill went on for up to that
+            # long after an interrupt, from a wait into its next step (the incident, the restore).
+            settings={"pexpect_timeout": CANCEL_CHECK_SECONDS},
             ident="drill",
         )
         failure = progress.failure
