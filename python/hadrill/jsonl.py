@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,21 @@ def json_type(value: Any) -> str:
         return "boolean"
     names = {dict: "object", list: "array", str: "string", int: "number", float: "number", type(None): "null"}
     return names.get(type(value), type(value).__name__)
+
+
+def line_encoder() -> Callable[[Any], str]:
+    """What ``json.dumps(record, separators=(",", ":"), default=str)`` writes, from one encoder made
+    once: ``json.dumps`` builds a new encoder for every record. The timer callback writes a line
+    per task from ansible-playbook's own process, where every object touched after a worker fork
+    costs a page copy; building the encoder touched about as many as encoding the record."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - a Python without the json module's C speedups
+        return functools.partial(json.dumps, separators=(",", ":"), default=str)
+    # The arguments json.JSONEncoder(separators=(",", ":"), default=str, check_circular=False)
+    # hands it: no circular check (a record is plain data), key and item separators, no sorting,
+    # no skipped keys, NaN allowed, strings escaped to ASCII.
+    encode = make(None, str, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+    return lambda record: "".join(encode(record, 0))
 
 
 def append_line(path: Path, record: Mapping[str, Any]) -> None:
@@ -49,6 +65,7 @@ class Appender:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._encode = line_encoder()
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
                                        FILE_MODE)
         if not stat.S_ISREG(os.fstat(self._fd).st_mode):
@@ -58,7 +75,7 @@ class Appender:
     def append(self, record: Mapping[str, Any]) -> None:
         if self._fd is None:
             raise ValueError(f"{self.path} is closed")
-        os.write(self._fd, (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode())
+        os.write(self._fd, (self._encode(record) + "\n").encode())
 
     def close(self) -> None:
         if self._fd is not None:

@@ -59,13 +59,13 @@ options:
 import os
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
 
 from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
 from ansible_collections.hadrill.drills.plugins.plugin_utils.failure import failure_message
 
 try:
+    from hadrill.clock import format_epoch
     from hadrill.jsonl import Appender
     from hadrill.overhead import OVERHEAD, classify, may_wait_or_serve
     from hadrill.runtime import load_redactor
@@ -92,11 +92,6 @@ def _preload_action_imports():
             importlib.import_module(name)
         except ImportError:  # pragma: no cover - an incomplete installation is reported by the actions
             return
-
-
-def _utc(epoch):
-    """UTC wall-clock time at ``epoch`` seconds, as the bundle writes it."""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _now():
@@ -215,12 +210,12 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_start(self, playbook):
         epoch, mono = _now()
         self._write({"event": "playbook_start", "playbook": os.path.basename(playbook._file_name),
-                     "ts": _utc(epoch), "mono": mono, "pid": os.getpid()})
+                     "ts": format_epoch(epoch), "mono": mono, "pid": os.getpid()})
 
     def v2_playbook_on_play_start(self, play):
         self._play = play.get_name()
         epoch, mono = _now()
-        self._write({"event": "play_start", "play": self._play, "ts": _utc(epoch), "mono": mono})
+        self._write({"event": "play_start", "play": self._play, "ts": format_epoch(epoch), "mono": mono})
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._task_started[task._uuid] = _now()
@@ -262,8 +257,8 @@ class CallbackModule(CallbackBase):
             "host": host,
             "status": status,
             "changed": bool(outcome.get("changed", False)),
-            "start_ts": _utc(start_epoch),
-            "end_ts": _utc(end_epoch),
+            "start_ts": format_epoch(start_epoch),
+            "end_ts": format_epoch(end_epoch),
             "start_mono": start_mono,
             "end_mono": end_mono,
             "duration_s": round(end_mono - start_mono, 6),
@@ -333,4 +328,4 @@ class CallbackModule(CallbackBase):
         hosts = sorted(stats.processed.keys())
         summary = {host: stats.summarize(host) for host in hosts}
         epoch, mono = _now()
-        self._write({"event": "playbook_end", "ts": _utc(epoch), "mono": mono, "stats": summary})
+        self._write({"event": "playbook_end", "ts": format_epoch(epoch), "mono": mono, "stats": summary})

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +68,28 @@ def test_duration_format_matches_the_reference_record():
     assert clock.format_duration(18 * 60 + 40) == "18m40s"
     assert clock.format_duration(7 * 60) == "7m"
     assert clock.format_duration(2.44) == "2.4s"
+
+
+@pytest.mark.parametrize("epoch", [
+    1796228726.0, 1796228726.5, 1796228726.0000005, 1796228726.0000015, 1796228726.9999994, 1796228726.9999996,
+    1796228726.999999, 0.0, 951782399.9999999, 1796228726.123456789, -0.5, -1.0000004, -86400.9999996,
+])
+def test_an_epoch_is_formatted_as_format_utc_formats_its_datetime(epoch):
+    assert clock.format_epoch(epoch) == clock.format_utc(datetime.fromtimestamp(epoch, timezone.utc))
+
+
+def test_many_epochs_are_formatted_as_format_utc_formats_their_datetimes():
+    moments = [1.7e9 + step * 0.3337 + (step % 7) * 1e-7 for step in range(20000)]
+    assert [clock.format_epoch(moment) for moment in moments] == [
+        clock.format_utc(datetime.fromtimestamp(moment, timezone.utc)) for moment in moments]
+
+
+@pytest.mark.parametrize("record", [
+    {"event": "task", "task": "Restore the copy é ✓", "start_mono": 12345.678901, "changed": False, "role": None},
+    {"nested": {"list": [1, 2.5, None, True, "a\nb\"c"], "tuple": (1, 2)}, "nan": float("nan"), "inf": float("inf")},
+    {"path": Path("/tmp/x"), 5: "an int key", None: "a null key", 1.5: "a float key", "big": 10**30, "zero": -0.0},
+])
+def test_a_line_is_what_json_dumps_writes(tmp_path, record):
+    path = tmp_path / "events.jsonl"
+    append_line(path, record)
+    assert path.read_text() == json.dumps(record, separators=(",", ":"), default=str) + "\n"
