@@ -13,8 +13,9 @@ also holds the moments the other thread had the interpreter lock: the wall-clock
 upper bound, the CPU figure what the hooks themselves computed (system time included). It also
 counts the minor page faults the hooks' thread took while in them: ansible-playbook forks a worker
 for every task, and a page the parent writes while a worker still shares it is copied first. All
-are written with the number of hooks called to ``report.json`` when the playbook ends. Indirect costs (a larger process for
-every worker fork, garbage collection) are not in either: the benchmark's wall-clock ratio is.
+are written with the number of hooks called to ``report.json`` when the playbook ends. Indirect
+costs (a larger process for every worker fork, garbage collection) are not in any of them: the
+benchmark's wall-clock ratio is.
 
 Needs ansible-core 2.19 or later (the copies are ``_RawTaskResult.as_callback_task_result``).
 Every side of the benchmark runs through this driver, with or without the plugin enabled, so the
