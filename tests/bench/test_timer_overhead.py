@@ -16,11 +16,11 @@ machine, so this keeps still where the wall-clock ratio moves with the machine (
 this was written on, one run can be 10 % off the next). It also prints the minor page faults the
 hooks took: on that machine most of their CPU time (35,000 faults in the 1,503 hooks of a run, at
 about 3.5 us each: 0.12 of their 0.15 CPU-s), as pages the controller touches after a worker fork
-are copied or taken back from it. From it, the in-run ratio: each run's
-wall time against the same run without the callback's own time, with its bootstrap interval. It
-leaves out indirect costs, which the wall-clock ratio keeps. A benchmark, not a test of speed: it
-asserts only that both playbooks ran, that the callback recorded every task and that the clock
-saw its hooks called and computing.
+are copied or taken back from it. From the callback's own time, the in-run ratio: each run's wall
+time against the same run without that time, with its bootstrap interval. It leaves out indirect
+costs, which the wall-clock ratio keeps. A benchmark, not a test of speed: it asserts only that
+both playbooks ran, that the callback recorded every task and that the clock saw its hooks called
+and computing.
 """
 
 from __future__ import annotations
