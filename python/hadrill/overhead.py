@@ -28,6 +28,7 @@ A service task's own start (a fork, a connection: a few hundredths of a second) 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,13 +61,18 @@ SERVICE_WHEN = {
     "hadrill.drills.drill_cleanup": ("state", "done", frozenset({"done", "send"})),
 }
 
+BUILTIN_SHORT = {"pause": "ansible.builtin.pause", "wait_for": "ansible.builtin.wait_for"}
+
+
+@functools.lru_cache(maxsize=512)
 def _short(action: str) -> str:
     """``hadrill.drills.X`` for the collection's actions however they were named (FQCN or short)."""
-    if "." not in action and action not in ("pause", "wait_for"):
+    if "." not in action and action not in BUILTIN_SHORT:
         return f"hadrill.drills.{action}"
-    return {"pause": "ansible.builtin.pause", "wait_for": "ansible.builtin.wait_for"}.get(action, action)
+    return BUILTIN_SHORT.get(action, action)
 
 
+@functools.lru_cache(maxsize=512)  # asked for every task by the timer callback, of a few actions
 def may_wait_or_serve(action: str) -> bool:
     """Whether a task of ``action`` can be anything but overhead (its arguments decide the rest)."""
     name = _short(str(action or ""))

@@ -1,26 +1,29 @@
 """Benchmark: what the timer callback adds to a 500-task local playbook.
 
-Prints the wall times with and without the callback, measured alternately in one run
-(``HADRILL_BENCH_TIMER_ROUNDS`` rounds, default 16, at least 8: on a shared machine one run can
-be 10 % off the next, and a 2 % difference needs many pairs to stand above that), the ratio of
-the medians (target: under 1.02) with its bootstrap interval (tests.support.bench_stats: whether
-the claim stands above the noise) and the spread: each side's relative interquartile range, and
-the ratio of every round's pair.
+Each round runs the playbook twice at the same moment, one run with the callback and one without
+(launched together, which one first alternating): on a shared machine one run can be 10 % off the
+next, but a slow moment slows both runs of a round, and each round's own ratio keeps still where
+runs made one after the other do not (on the machine this was written on, the ratios of runs made
+one after the other went from 0.88 to 1.11 in 8 rounds; those of runs made together, from 0.98 to
+1.04 in 24). ``HADRILL_BENCH_TIMER_ROUNDS`` rounds (default 24, at least 8). It prints the wall
+times of each side with their spread (relative interquartile range), every round's ratio, and the
+median of those ratios (target: under 1.02) with its bootstrap interval
+(tests.support.bench_stats: whether the claim stands above the noise); the same for the CPU time
+of each run's whole process tree, and the unpaired ratio of the medians. A control
+(``HADRILL_BENCH_TIMER_CONTROL_ROUNDS`` rounds, default 8; 0 leaves it out) runs both sides
+without the callback: its ratio is the method's own error.
 
-Both sides run ansible-playbook through tests.support.callback_clock, which also adds up, inside
-each run with the callback, the time its hooks take and the time ansible-core takes to copy each
-task result for it: the callback's own time in that same run, as CPU time of the thread that ran
-it (what it computed) and on the wall clock (an upper bound: it also holds the moments
-ansible-playbook's other thread had the interpreter lock). The part and the whole see the same
-machine, so this keeps still where the wall-clock ratio moves with the machine (on the machine
-this was written on, one run can be 10 % off the next). It also prints the minor page faults the
-hooks took: on that machine most of their CPU time (35,000 faults in the 1,503 hooks of a run, at
-about 3.5 us each: 0.12 of their 0.15 CPU-s), as pages the controller touches after a worker fork
-are copied or taken back from it. From the callback's own time, the in-run ratio: each run's wall
-time against the same run without that time, with its bootstrap interval. It leaves out indirect
-costs, which the wall-clock ratio keeps. A benchmark, not a test of speed: it asserts only that
-both playbooks ran, that the callback recorded every task and that the clock saw its hooks called
-and computing.
+Every run goes through tests.support.callback_clock, which also adds up, inside each run with the
+callback, the time its hooks take and the time ansible-core takes to copy each task result for it:
+the callback's own time in that same run, as CPU time of the thread that ran it (what it computed)
+and on the wall clock (an upper bound: it also holds the moments ansible-playbook's other thread had
+the interpreter lock, and those its thread waited for a core). It also prints the minor page faults
+the hooks took: most of their CPU time, as pages the controller touches after a worker fork are
+copied or taken back from it (ansible-playbook forks a worker for every task). From the callback's
+own time, the in-run ratio: each run's wall time against the same run without that time, with its
+bootstrap interval. It leaves out indirect costs, which the wall-clock ratio keeps. A benchmark, not
+a test of speed: it asserts only that every playbook ran, that the callback recorded every task and
+that the clock saw its hooks called and computing (and none in a run without it).
 """
 
 from __future__ import annotations
@@ -30,17 +33,21 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from hadrill.events import read_lines
-from tests.support.bench_stats import describe_ratio, spread
+from tests.support.bench_stats import CONFIDENCE, describe_ratio, median_of_ratios, ratio_interval, spread
 
 REPO = Path(__file__).resolve().parents[2]
 TASKS = 500
-ROUNDS = max(8, int(os.environ.get("HADRILL_BENCH_TIMER_ROUNDS", "16")))
+ROUNDS = max(8, int(os.environ.get("HADRILL_BENCH_TIMER_ROUNDS", "24")))
+CONTROL_ROUNDS = max(0, int(os.environ.get("HADRILL_BENCH_TIMER_CONTROL_ROUNDS", "8")))
+RUN_TIMEOUT = 1800
 TARGET_RATIO = 1.02
 CALLBACK = "hadrill.drills.timer"
 
@@ -67,62 +74,125 @@ def config_without_timer(path: Path) -> Path:
     return path
 
 
-def run_once(book: Path, evidence: Path | None) -> tuple[float, dict]:
-    """The run's wall time, and what tests.support.callback_clock saw the callback take inside it."""
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")}
-    env["PATH"] = str(REPO / ".venv" / "bin") + os.pathsep + env["PATH"]
-    if evidence is None:
-        env["ANSIBLE_CONFIG"] = str(config_without_timer(book.parent / "no-timer.cfg"))
-    else:
-        env["HADRILL_EVIDENCE_DIR"] = str(evidence)
-    clock = book.parent / "callback-clock.json"
-    clock.unlink(missing_ok=True)  # a run that fails before writing its clock leaves no stale one to read
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "tests.support.callback_clock", str(clock), CALLBACK,
-                    "-i", "localhost,", "-c", "local", str(book)], cwd=REPO, env=env, check=True,
-                   stdout=subprocess.DEVNULL, timeout=1800)
-    return time.perf_counter() - started, json.loads(clock.read_text())
+@dataclass
+class Run:
+    wall: float  # seconds, from its launch to its exit
+    cpu: float  # CPU seconds of its whole process tree (ansible-playbook and every worker it forked)
+    clock: dict  # what tests.support.callback_clock saw the callback take inside it
+
+
+class Launched:
+    """One ansible-playbook run through tests.support.callback_clock, waited for by a thread of its
+    own, so that two runs launched together each get their own end time and resource usage."""
+
+    def __init__(self, book: Path, evidence: Path | None, clock: Path) -> None:
+        env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")}
+        env["PATH"] = str(REPO / ".venv" / "bin") + os.pathsep + env["PATH"]
+        if evidence is None:
+            env["ANSIBLE_CONFIG"] = str(config_without_timer(book.parent / "no-timer.cfg"))
+        else:
+            env["HADRILL_EVIDENCE_DIR"] = str(evidence)
+        self.clock_path = clock
+        clock.unlink(missing_ok=True)  # a run that fails before writing its clock leaves no stale one to read
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.support.callback_clock", str(clock), CALLBACK,
+                                         "-i", "localhost,", "-c", "local", str(book)], cwd=REPO, env=env,
+                                        stdout=subprocess.DEVNULL)
+        self.ended: tuple[float, int, float] | None = None
+        self.waiter = threading.Thread(target=self._wait, daemon=True)
+        self.waiter.start()
+
+    def _wait(self) -> None:
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.ended = (time.perf_counter(), os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime)
+
+    def result(self) -> Run:
+        self.waiter.join(RUN_TIMEOUT)
+        if self.ended is None:
+            self.process.kill()
+            self.waiter.join()
+            raise AssertionError(f"ansible-playbook ran over {RUN_TIMEOUT}s")
+        ended, exit_code, cpu = self.ended
+        self.process.returncode = exit_code  # reaped here: Popen must not wait for it again
+        assert exit_code == 0, f"ansible-playbook exited {exit_code}"
+        return Run(ended - self.started, cpu, json.loads(self.clock_path.read_text()))
+
+
+def run_round(book: Path, evidence: tuple[Path | None, Path | None], first: int) -> tuple[Run, Run]:
+    """Both sides at the same moment (``evidence[0]``'s and ``evidence[1]``'s), ``first`` launched first."""
+    order = (first, 1 - first)
+    launched = {side: Launched(book, evidence[side], book.parent / f"callback-clock-{side}.json") for side in order}
+    return launched[0].result(), launched[1].result()
+
+
+def check_clock(run: Run, with_timer: bool) -> None:
+    if not with_timer:
+        assert run.clock["hooks"] == 0, run.clock
+        return
+    # task start, runner start and result for every task: the clock saw the callback work
+    assert run.clock["hooks"] >= 3 * TASKS, run.clock
+    assert run.clock["hook_cpu_seconds"] > 0, run.clock
+
+
+def runs(values: list[float]) -> list[float]:
+    return [round(item, 2) for item in values]
+
+
+def ratios(numerators: list[float], denominators: list[float]) -> list[float]:
+    return [round(top / bottom, 3) for top, bottom in zip(numerators, denominators)]
 
 
 @pytest.mark.benchmark
 def test_timer_callback_overhead(tmp_path):
     book = playbook(tmp_path / "tasks.yml")
-    without, with_timer = [], []
-    # The callback's own time (its hooks and the result copies made for it) in each run with it.
-    own_cpu: list[float] = []
-    own_wall: list[float] = []
-    page_faults: list[int] = []  # minor page faults taken inside its hooks
+    without: list[Run] = []
+    with_timer: list[Run] = []
     for round_number in range(ROUNDS):
         evidence = tmp_path / f"evidence-{round_number}"
-        sides = [(without, None), (with_timer, evidence)]
-        # Which side goes first alternates: the second run of a round finds the caches the first
-        # one warmed, and that should favour neither side.
-        for times, evidence_dir in sides[::-1] if round_number % 2 else sides:
-            seconds, clocked = run_once(book, evidence_dir)
-            times.append(seconds)
-            if evidence_dir is None:
-                assert clocked["hooks"] == 0, clocked
-            else:
-                # task start, runner start and result for every task: the clock saw the callback work
-                assert clocked["hooks"] >= 3 * TASKS, clocked
-                assert clocked["hook_cpu_seconds"] > 0, clocked
-                own_cpu.append(clocked["hook_cpu_seconds"] + clocked["copy_cpu_seconds"])
-                own_wall.append(clocked["hook_seconds"] + clocked["copy_seconds"])
-                page_faults.append(clocked["hook_page_faults"])
+        # Which side is launched first alternates: neither should gain from going first.
+        plain, timed = run_round(book, (None, evidence), first=round_number % 2)
+        check_clock(plain, with_timer=False)
+        check_clock(timed, with_timer=True)
+        without.append(plain)
+        with_timer.append(timed)
         recorded = [item for item in read_lines(evidence / "events.jsonl") if item["event"] == "task"]
         assert len(recorded) == TASKS
-    base, timed = statistics.median(without), statistics.median(with_timer)
-    pairs = [timer / plain for plain, timer in zip(without, with_timer)]
-    print(f"\n[bench] {TASKS}-task local playbook, {ROUNDS} rounds (both sides in each, which goes first alternating)")
-    print(f"[bench] without timer callback: median {base:.2f}s  IQR/median {spread(without):.1%}  "
-          f"runs {[round(item, 2) for item in without]}")
-    print(f"[bench] with timer callback:    median {timed:.2f}s  IQR/median {spread(with_timer):.1%}  "
-          f"runs {[round(item, 2) for item in with_timer]}")
-    print(f"[bench] per-round ratios: {[round(item, 3) for item in pairs]} "
-          f"(median {statistics.median(pairs):.3f}, min {min(pairs):.3f}, max {max(pairs):.3f})")
-    print(f"[bench] ratio with/without: {describe_ratio(with_timer, without, TARGET_RATIO, at_most=False)}")
-    cpu_shares = [own / run for own, run in zip(own_cpu, with_timer)]
-    wall_shares = [own / run for own, run in zip(own_wall, with_timer)]
+    control: list[tuple[Run, Run]] = []
+    for round_number in range(CONTROL_ROUNDS):
+        pair = run_round(book, (None, None), first=round_number % 2)
+        for run in pair:
+            check_clock(run, with_timer=False)
+        control.append(pair)
+
+    plain_wall, timed_wall = [run.wall for run in without], [run.wall for run in with_timer]
+    plain_cpu, timed_cpu = [run.cpu for run in without], [run.cpu for run in with_timer]
+    print(f"\n[bench] {TASKS}-task local playbook, {ROUNDS} rounds; in each, both sides run at the same moment "
+          f"(launched together, which first alternating)")
+    print(f"[bench] without timer callback: median {statistics.median(plain_wall):.2f}s  IQR/median "
+          f"{spread(plain_wall):.1%}  runs {runs(plain_wall)}")
+    print(f"[bench] with timer callback:    median {statistics.median(timed_wall):.2f}s  IQR/median "
+          f"{spread(timed_wall):.1%}  runs {runs(timed_wall)}")
+    print(f"[bench] per-round ratios: {ratios(timed_wall, plain_wall)}")
+    print("[bench] ratio with/without, the median of the rounds' own ratios: "
+          f"{describe_ratio(timed_wall, plain_wall, TARGET_RATIO, at_most=False, statistic=median_of_ratios)}")
+    print(f"[bench]   unpaired, the ratio of the medians: {describe_ratio(timed_wall, plain_wall, TARGET_RATIO, at_most=False)}")
+    print(f"[bench] CPU time of each run's process tree: without median {statistics.median(plain_cpu):.2f}s (IQR/median "
+          f"{spread(plain_cpu):.1%}), with median {statistics.median(timed_cpu):.2f}s (IQR/median {spread(timed_cpu):.1%}); "
+          f"per-round ratios {ratios(timed_cpu, plain_cpu)}")
+    print("[bench]   ratio with/without, the median of the rounds' own ratios: "
+          f"{describe_ratio(timed_cpu, plain_cpu, TARGET_RATIO, at_most=False, statistic=median_of_ratios)}")
+    if control:
+        first, second = [pair[0].wall for pair in control], [pair[1].wall for pair in control]
+        low, high = ratio_interval(second, first, statistic=median_of_ratios)
+        print(f"[bench] control, both sides without the callback ({len(control)} rounds; the method's own error): "
+              f"per-round ratios {ratios(second, first)}; median {median_of_ratios(second, first):.3f} "
+              f"({CONFIDENCE:.0%} bootstrap interval {low:.3f}-{high:.3f})")
+    # The callback's own time (its hooks and the result copies made for it) in each run with it.
+    own_cpu = [run.clock["hook_cpu_seconds"] + run.clock["copy_cpu_seconds"] for run in with_timer]
+    own_wall = [run.clock["hook_seconds"] + run.clock["copy_seconds"] for run in with_timer]
+    page_faults = [run.clock["hook_page_faults"] for run in with_timer]  # minor page faults taken inside its hooks
+    cpu_shares = [own / run for own, run in zip(own_cpu, timed_wall)]
+    wall_shares = [own / run for own, run in zip(own_wall, timed_wall)]
     print(f"[bench] the callback's own time inside each run with it (its hooks, and ansible-core's copies of each "
           f"result for it): CPU median {statistics.median(cpu_shares):.2%} of the run (IQR/median "
           f"{spread(cpu_shares):.0%}, min {min(cpu_shares):.2%}, max {max(cpu_shares):.2%}); wall clock, an upper "
@@ -131,5 +201,5 @@ def test_timer_callback_overhead(tmp_path):
           f"{statistics.median(page_faults) / TASKS:.0f} a task (a worker is forked for every task, and a page the "
           f"controller writes while a worker still shares it is copied first)")
     print("[bench] in-run ratio, each run against itself without the callback's own time (indirect costs not in it):")
-    print(f"[bench]   CPU:  {describe_ratio(with_timer, [run - own for run, own in zip(with_timer, own_cpu)], TARGET_RATIO, at_most=False)}")
-    print(f"[bench]   wall: {describe_ratio(with_timer, [run - own for run, own in zip(with_timer, own_wall)], TARGET_RATIO, at_most=False)}")
+    print(f"[bench]   CPU:  {describe_ratio(timed_wall, [run - own for run, own in zip(timed_wall, own_cpu)], TARGET_RATIO, at_most=False)}")
+    print(f"[bench]   wall: {describe_ratio(timed_wall, [run - own for run, own in zip(timed_wall, own_wall)], TARGET_RATIO, at_most=False)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.bench_stats import describe_ratio, ratio_interval, ratio_of_medians, spread
+from tests.support.bench_stats import describe_ratio, median_of_ratios, ratio_interval, ratio_of_medians, spread
 
 
 def test_the_interval_contains_the_ratio_and_is_reproducible():
@@ -41,3 +41,17 @@ def test_an_interval_needs_pairs():
         ratio_interval([1.0], [1.0])
     with pytest.raises(ValueError):
         ratio_interval([1.0, 2.0], [1.0])
+
+
+def test_median_of_ratios_pairs_each_round_with_itself():
+    # Both sides slow together in the third round: each round's own ratio stays 1.01.
+    slow_moments = [1.0, 1.0, 1.3, 1.0, 1.1, 1.0, 0.9, 1.0]
+    with_it = [1.01 * moment for moment in slow_moments]
+    assert median_of_ratios(with_it, slow_moments) == pytest.approx(1.01)
+    low, high = ratio_interval(with_it, slow_moments, statistic=median_of_ratios)
+    assert low == pytest.approx(1.01) and high == pytest.approx(1.01)
+    assert "OK, above the noise" in describe_ratio(with_it, slow_moments, 1.02, at_most=False, statistic=median_of_ratios)
+    # The ratio of medians does not pair them, and cannot tell as sharply.
+    assert ratio_interval(with_it, slow_moments)[1] > high
+    with pytest.raises(ValueError):
+        median_of_ratios([1.0, 2.0], [1.0])

@@ -56,6 +56,7 @@ options:
         key: quiet_poll_interval
 """
 
+import functools
 import os
 import time
 from collections.abc import Mapping
@@ -115,13 +116,27 @@ def _returned(result):
     return returned if isinstance(returned, Mapping) else {}
 
 
-def _delegate_of(result, returned):
-    """The task's templated delegate_to as the worker saw it (task_fields), else the delegated
+def _delegate_of(fields, returned):
+    """The task's templated delegate_to as the worker saw it (its task_fields), else the delegated
     connection's host; None when the task was not delegated."""
-    delegated = _task_fields(result).get("delegate_to")
+    delegated = fields.get("delegate_to")
     if not delegated:
         delegated = (returned.get("_ansible_delegated_vars") or {}).get("ansible_host")
     return str(delegated) if delegated else None
+
+
+@functools.lru_cache(maxsize=256)
+def _phase_of(path):
+    """The phase of a role's task: its task file's name (``recover`` for ``tasks/recover.yml``)."""
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def _task_file(task):
+    """The file a task was written in (without its line), or ""."""
+    path = getattr(getattr(task, "_origin", None), "path", None)
+    if path:
+        return path
+    return (task.get_path() or "").rsplit(":", 1)[0]
 
 
 class CallbackModule(CallbackBase):
@@ -234,22 +249,28 @@ class CallbackModule(CallbackBase):
 
     # -- results ------------------------------------------------------------------------------
     def _record(self, result, status):
-        end_epoch, end_mono = _now()
+        # Called for every task in ansible-playbook's own process, right after a worker fork:
+        # every object this touches costs a page copy, so the common path stays short.
+        end_epoch, end_mono = time.time(), time.monotonic()
         task = result._task
+        task_uuid = task._uuid
         host = result._host.get_name()
-        self._quiet_done(host, task._uuid)
+        if self._quiet_tasks:
+            self._quiet_done(host, task_uuid)
         start_epoch, start_mono = self._host_started.pop(
-            (host, task._uuid), self._task_started.get(task._uuid, (end_epoch, end_mono))
+            (host, task_uuid), self._task_started.get(task_uuid, (end_epoch, end_mono))
         )
         role = task._role.get_name(include_role_fqcn=False) if task._role else None
-        path = task.get_path() or ""
-        phase = os.path.splitext(os.path.basename(path.rsplit(":", 1)[0]))[0] if role and path else None
+        path = _task_file(task) if role else ""
+        phase = _phase_of(path) if path else None
         outcome = _returned(result)
+        fields = _task_fields(result)
+        action = task.action
         record = {
             "event": "task",
             "task": task.get_name(),
-            "task_uuid": task._uuid,
-            "action": task.action,
+            "task_uuid": task_uuid,
+            "action": action,
             "play": self._play,
             "role": role,
             "scenario": scenario_for_role(role),
@@ -266,8 +287,8 @@ class CallbackModule(CallbackBase):
         # The inventory host a delegated task ran on: the task's templated delegate_to (the
         # connection variables a callback receives are neither templated nor named); for a loop,
         # the hosts its items ran on (each item's templated delegate_to), comma-separated.
-        items = self._item_delegates.pop((host, task._uuid), [])
-        delegated = _delegate_of(result, outcome)
+        items = self._item_delegates.pop((host, task_uuid), []) if self._item_delegates else None
+        delegated = _delegate_of(fields, outcome)
         if items and (not delegated or "{{" in delegated):
             delegated = ", ".join(sorted(set(items)))
         if delegated and "{{" not in delegated:
@@ -275,9 +296,12 @@ class CallbackModule(CallbackBase):
         # Whether the task's time is a configured wait, a service at work or overhead (hadrill.overhead),
         # from its action and arguments (templated by the worker; a loop's are its task's). A skipped
         # task neither waited nor had a service work.
-        args = _task_fields(result).get("args")
-        kind, wait_seconds = classify(task.action, args if isinstance(args, Mapping) else task.args,
-                                      skipped=status == "skipped")
+        if may_wait_or_serve(action):
+            args = fields.get("args")
+            kind, wait_seconds = classify(action, args if isinstance(args, Mapping) else task.args,
+                                          skipped=status == "skipped")
+        else:  # most tasks: their arguments need not be read
+            kind, wait_seconds = OVERHEAD, None
         record["time"] = kind
         if wait_seconds is not None:
             record["wait_s"] = wait_seconds
@@ -290,7 +314,7 @@ class CallbackModule(CallbackBase):
         evidence_dir = outcome.get("hadrill_evidence_dir")
         if evidence_dir and self._appender is None:
             self._open(evidence_dir)
-        if outcome.get("manifest_sha256") and task.action in ("hadrill.drills.evidence", "evidence"):
+        if outcome.get("manifest_sha256") and action in ("hadrill.drills.evidence", "evidence"):
             # The bundle is sealed: anything written now (this task included) would break its manifest.
             self._sealed = True
             if self._appender is not None:
@@ -298,7 +322,7 @@ class CallbackModule(CallbackBase):
         self._write(record)
 
     def _item(self, result):
-        delegated = _delegate_of(result, _returned(result))
+        delegated = _delegate_of(_task_fields(result), _returned(result))
         if delegated and "{{" not in delegated:
             self._item_delegates.setdefault((result._host.get_name(), result._task._uuid), []).append(delegated)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 ROLE_SCENARIOS = {
     "db_restore": "restore",
     "api_rollback": "rollback",
@@ -15,6 +17,7 @@ TITLES = {
 }
 
 
+@functools.lru_cache(maxsize=256)  # asked for every task by the timer callback
 def scenario_for_role(role: str | None) -> str | None:
     if role is None:
         return None
