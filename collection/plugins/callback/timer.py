@@ -189,6 +189,8 @@ class CallbackModule(CallbackBase):
 
     def _quiet_done(self, host=None, task_uuid=None):
         """The configured interval back once no wait or service task runs (all of them: None)."""
+        if not self._quiet_tasks:  # most tasks: none runs, and the configured interval is in place
+            return
         if host is None:
             self._quiet_tasks.clear()
         else:
@@ -251,12 +253,11 @@ class CallbackModule(CallbackBase):
     def _record(self, result, status):
         # Called for every task in ansible-playbook's own process, right after a worker fork:
         # every object this touches costs a page copy, so the common path stays short.
-        end_epoch, end_mono = time.time(), time.monotonic()
+        end_epoch, end_mono = _now()
         task = result._task
         task_uuid = task._uuid
         host = result._host.get_name()
-        if self._quiet_tasks:
-            self._quiet_done(host, task_uuid)
+        self._quiet_done(host, task_uuid)
         start_epoch, start_mono = self._host_started.pop(
             (host, task_uuid), self._task_started.get(task_uuid, (end_epoch, end_mono))
         )
@@ -287,7 +288,7 @@ class CallbackModule(CallbackBase):
         # The inventory host a delegated task ran on: the task's templated delegate_to (the
         # connection variables a callback receives are neither templated nor named); for a loop,
         # the hosts its items ran on (each item's templated delegate_to), comma-separated.
-        items = self._item_delegates.pop((host, task_uuid), []) if self._item_delegates else None
+        items = self._item_delegates.pop((host, task_uuid), [])
         delegated = _delegate_of(fields, outcome)
         if items and (not delegated or "{{" in delegated):
             delegated = ", ".join(sorted(set(items)))
