@@ -12,13 +12,15 @@ import shlex
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.hadrill.drills.plugins.module_utils.process_command import pid_file
+from ansible_collections.hadrill.drills.plugins.module_utils.process_command import (
+    EPHEMERAL_RANGE, SOCKET_TABLES, ephemeral_problem, listening_inodes_in, pid_file)
 from ansible_collections.hadrill.drills.plugins.plugin_utils.drill_action import DrillAction
 from ansible_collections.hadrill.drills.plugins.plugin_utils.restore_shell import run_shell
 
 PASSED_THROUGH = ("name", "state", "command", "chdir", "environment", "placeholders", "user", "log_dir",
                   "startup_grace_seconds", "port", "wait_seconds", "timeout_seconds")
 ENTRY_PREFIX = "restore-process-"
+RANGE_MARKER = "@@hadrill-port-range@@"
 
 
 class ActionModule(DrillAction):
@@ -48,6 +50,8 @@ class ActionModule(DrillAction):
             outcome = self._stop(evidence_dir, module_args, name, task_vars, record)
         elif state == "serving":
             outcome = self._serving(evidence_dir, module_args, task_vars)
+        elif state == "port_free" and self._port_seen_free(module_args.get("port")):
+            outcome = {"changed": False, "checked_with": "socket tables"}
         else:
             outcome = self._execute_module(module_name="hadrill.drills.restore_process", module_args=module_args,
                                            task_vars=task_vars)
@@ -164,6 +168,23 @@ class ActionModule(DrillAction):
                      observed={"listener_pid": outcome.get("listener"), "process": outcome.get("process")} if passed else None,
                      expected=[item["name"] for item in processes], detail="" if passed else outcome.get("msg", ""))
         return outcome
+
+    # -- port check ---------------------------------------------------------------------------------
+    def _port_seen_free(self, port):
+        """True when the host's socket tables, read with one shell command and no privilege, show
+        nothing listening on ``port`` and the port lies outside the ephemeral range. Otherwise
+        (a listener, an unsafe port, tables this host does not have) the module decides: it names
+        the listener, which may need the task's become to see. A module round trip with become costs
+        about ten times this read."""
+        if not port:
+            return False
+        tables = " ".join(SOCKET_TABLES)
+        answer = run_shell(self, f"cat {tables} && printf '\\n{RANGE_MARKER}\\n' && cat {EPHEMERAL_RANGE}",
+                           become=False)
+        sockets, marker, port_range = answer.stdout.partition(f"\n{RANGE_MARKER}\n")
+        if answer.rc != 0 or not marker:
+            return False
+        return not listening_inodes_in(sockets, port) and ephemeral_problem(port, port_range) is None
 
     # -- helpers ------------------------------------------------------------------------------------
     def _identity(self, path):

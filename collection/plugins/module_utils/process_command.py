@@ -187,21 +187,35 @@ def ephemeral_problem(port, range_text=None):
     return None
 
 
+SOCKET_TABLES = ("/proc/net/tcp", "/proc/net/tcp6")
+
+
 def listening_inodes(port):
     """Socket inodes listening on TCP ``port`` (any address, IPv4 or IPv6) on this host."""
     found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    for table in SOCKET_TABLES:
         try:
             with open(table, encoding="ascii") as handle:
-                lines = handle.read().splitlines()[1:]
+                found |= listening_inodes_in(handle.read(), port)
         except OSError:
             continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) < 10 or fields[3] != TCP_LISTEN:
-                continue
-            if int(fields[1].rsplit(":", 1)[1], 16) == int(port) and fields[9] != "0":
-                found.add(fields[9])
+    return found
+
+
+def listening_inodes_in(table_text, port):
+    """Socket inodes listening on TCP ``port`` in the text of socket tables (``SOCKET_TABLES``,
+    one or several concatenated: their header lines are skipped)."""
+    found = set()
+    for line in table_text.splitlines():
+        fields = line.split()
+        if len(fields) < 10 or fields[3] != TCP_LISTEN or ":" not in fields[1]:
+            continue
+        try:
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        except ValueError:
+            continue
+        if local_port == int(port) and fields[9] != "0":
+            found.add(fields[9])
     return found
 
 

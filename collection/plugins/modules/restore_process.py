@@ -32,7 +32,10 @@ description:
   - O(state=serving) waits (at most O(wait_seconds)) until something listens on O(port) and
     succeeds only when that listener is one of O(processes) or a process they started; it fails
     at once when one of them is no longer running or another process holds the port.
-  - O(state=port_free) fails when anything listens on O(port), naming the process.
+  - O(state=port_free) fails when anything listens on O(port), naming the process, or when O(port)
+    lies in the host's ephemeral port range. Its action plugin first reads the host's socket tables
+    with one shell command and no privilege escalation; only a port that is taken or unsafe (or a
+    host without those tables) runs the module, which names the listener.
   - Through its action plugin on the controller, a start is journaled (kind C(process), with the
     identity file, the token and the log directory) before the process is started, so that
     C(hadrill recover) stops it even after a crash in the middle of the start; a stop closes
@@ -186,6 +189,10 @@ listener:
   description: Pid holding the port (state=serving, state=port_free).
   returned: state=serving
   type: int
+checked_with:
+  description: C(socket tables) when the action plugin saw the port free without running the module.
+  returned: state=port_free and the port is free
+  type: str
 log_tail:
   description: The end of the process's log.
   returned: always

@@ -115,3 +115,17 @@ def test_the_listener_of_a_port_and_its_owner(started):
         proc.kill()
         proc.wait(timeout=10)
     assert pc.listening_inodes(port) == set()
+
+
+def test_the_socket_tables_read_as_text_give_the_same_listener():
+    """What the action plugin reads with one shell command (both tables concatenated, headers and
+    all) finds the same listener as the module's own read, and nothing once it is gone."""
+    with socket.socket(socket.AF_INET6) as listener:
+        listener.bind(("::1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        tables = "".join(Path(table).read_text(encoding="ascii") for table in pc.SOCKET_TABLES)
+        assert pc.listening_inodes_in(tables, port) == pc.listening_inodes(port) != set()
+    tables = "".join(Path(table).read_text(encoding="ascii") for table in pc.SOCKET_TABLES)
+    assert pc.listening_inodes_in(tables, port) == set()
+    assert pc.listening_inodes_in("not a socket table\n@@marker@@\n32768 60999\n", port) == set()
