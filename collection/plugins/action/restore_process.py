@@ -182,7 +182,7 @@ class ActionModule(DrillAction):
         answer = run_shell(self, f"cat {tables} && printf '\\n{RANGE_MARKER}\\n' && cat {EPHEMERAL_RANGE}",
                            become=False)
         sockets, marker, port_range = answer.stdout.partition(f"\n{RANGE_MARKER}\n")
-        if answer.rc != 0 or not marker:
+        if not answer.ok or not marker:
             return False
         return not listening_inodes_in(sockets, port) and ephemeral_problem(port, port_range) is None
 
