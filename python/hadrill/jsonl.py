@@ -73,9 +73,13 @@ class Appender:
             raise OSError(f"{path} is not a regular file; not appended to")
 
     def append(self, record: Mapping[str, Any]) -> None:
+        self.write_line(self._encode(record))
+
+    def write_line(self, text: str) -> None:
+        """One line already encoded: a JSON object's text (the timer callback formats its task lines)."""
         if self._fd is None:
             raise ValueError(f"{self.path} is closed")
-        os.write(self._fd, (self._encode(record) + "\n").encode())
+        os.write(self._fd, (text + "\n").encode())
 
     def close(self) -> None:
         if self._fd is not None:

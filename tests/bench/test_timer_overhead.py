@@ -5,25 +5,30 @@ Each round runs the playbook twice at the same moment, one run with the callback
 next, but a slow moment slows both runs of a round, and each round's own ratio keeps still where
 runs made one after the other do not (on the machine this was written on, the ratios of runs made
 one after the other went from 0.88 to 1.11 in 8 rounds; those of runs made together, from 0.98 to
-1.04 in 24). ``HADRILL_BENCH_TIMER_ROUNDS`` rounds (default 24, at least 8). It prints the wall
-times of each side with their spread (relative interquartile range), every round's ratio, and the
-median of those ratios (target: under 1.02) with its bootstrap interval
-(tests.support.bench_stats: whether the claim stands above the noise); the same for the CPU time
-of each run's whole process tree, and the unpaired ratio of the medians. A control
-(``HADRILL_BENCH_TIMER_CONTROL_ROUNDS`` rounds, default 8; 0 leaves it out) runs both sides
-without the callback: its ratio is the method's own error.
+1.04 in 24). ``HADRILL_BENCH_TIMER_ROUNDS`` rounds (default 24, at least 8). Both sides are plain
+``ansible-playbook`` runs that differ only in the callback being enabled. It prints the wall times
+of each side with their spread (relative interquartile range), every round's ratio, and the median
+of those ratios (target: under 1.02) with its bootstrap interval (tests.support.bench_stats: whether
+the claim stands above the noise); the same for the CPU time of each run's whole process tree, and
+the unpaired ratio of the medians. A control (``HADRILL_BENCH_TIMER_CONTROL_ROUNDS`` rounds, default
+8; 0 leaves it out) runs both sides without the callback: its ratio is the method's own error.
 
-Every run goes through tests.support.callback_clock, which also adds up, inside each run with the
-callback, the time its hooks take and the time ansible-core takes to copy each task result for it:
-the callback's own time in that same run, as CPU time of the thread that ran it (what it computed)
-and on the wall clock (an upper bound: it also holds the moments ansible-playbook's other thread had
-the interpreter lock, and those its thread waited for a core). It also prints the minor page faults
-the hooks took: most of their CPU time, as pages the controller touches after a worker fork are
-copied or taken back from it (ansible-playbook forks a worker for every task). From the callback's
-own time, the in-run ratio: each run's wall time against the same run without that time, with its
-bootstrap interval. It leaves out indirect costs, which the wall-clock ratio keeps. A benchmark, not
-a test of speed: it asserts only that every playbook ran, that the callback recorded every task and
-that the clock saw its hooks called and computing (and none in a run without it).
+Then ``HADRILL_BENCH_TIMER_CLOCK_RUNS`` runs with the callback (default 4, at least 1), one at a
+time, go through tests.support.callback_clock, which adds up inside each run the time the callback's
+hooks take and the time ansible-core takes to copy each task result for it: the callback's own time
+in that same run, as CPU time of the thread that ran it (what it computed) and on the wall clock (an
+upper bound: it also holds the moments ansible-playbook's other thread had the interpreter lock, and
+those its thread waited for a core). It also prints the minor page faults the hooks took: most of
+their CPU time, as pages the controller touches after a worker fork are copied or taken back from it
+(ansible-playbook forks a worker for every task). From the callback's own time, the in-run ratio:
+each run's wall time against the same run without that time, with its bootstrap interval. It leaves
+out indirect costs, which the wall-clock ratio keeps. Those runs are not in the ratio: the clock
+wraps every hook of the callback in readings of its own (a few system calls a hook), which only
+the side with the callback would pay.
+
+A benchmark, not a test of speed: it asserts only that every playbook ran, that the callback
+recorded every task in every run with it and wrote nothing in any run without it, and that the clock
+saw its hooks called and computing.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ REPO = Path(__file__).resolve().parents[2]
 TASKS = 500
 ROUNDS = max(8, int(os.environ.get("HADRILL_BENCH_TIMER_ROUNDS", "24")))
 CONTROL_ROUNDS = max(0, int(os.environ.get("HADRILL_BENCH_TIMER_CONTROL_ROUNDS", "8")))
+CLOCK_RUNS = max(1, int(os.environ.get("HADRILL_BENCH_TIMER_CLOCK_RUNS", "4")))
 RUN_TIMEOUT = 1800
 TARGET_RATIO = 1.02
 CALLBACK = "hadrill.drills.timer"
@@ -78,25 +84,26 @@ def config_without_timer(path: Path) -> Path:
 class Run:
     wall: float  # seconds, from its launch to its exit
     cpu: float  # CPU seconds of its whole process tree (ansible-playbook and every worker it forked)
-    clock: dict  # what tests.support.callback_clock saw the callback take inside it
+    clock: dict | None  # what tests.support.callback_clock saw the callback take inside it, when clocked
 
 
 class Launched:
-    """One ansible-playbook run through tests.support.callback_clock, waited for by a thread of its
-    own, so that two runs launched together each get their own end time and resource usage."""
+    """One ansible-playbook run, waited for by a thread of its own, so that two runs launched
+    together each get their own end time and resource usage. With ``clock``, the run goes through
+    tests.support.callback_clock, which writes what it saw there."""
 
-    def __init__(self, book: Path, evidence: Path | None, clock: Path) -> None:
-        env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")}
+    def __init__(self, book: Path, evidence: Path, timer: bool, clock: Path | None = None) -> None:
+        env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "HADRILL_EVIDENCE_DIR": str(evidence)}
         env["PATH"] = str(REPO / ".venv" / "bin") + os.pathsep + env["PATH"]
-        if evidence is None:
+        if not timer:
             env["ANSIBLE_CONFIG"] = str(config_without_timer(book.parent / "no-timer.cfg"))
-        else:
-            env["HADRILL_EVIDENCE_DIR"] = str(evidence)
+        command = [str(Path(sys.executable).parent / "ansible-playbook")]
+        if clock is not None:
+            clock.unlink(missing_ok=True)  # a run that fails before writing its clock leaves no stale one to read
+            command = [sys.executable, "-m", "tests.support.callback_clock", str(clock), CALLBACK]
         self.clock_path = clock
-        clock.unlink(missing_ok=True)  # a run that fails before writing its clock leaves no stale one to read
         self.started = time.perf_counter()
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.support.callback_clock", str(clock), CALLBACK,
-                                         "-i", "localhost,", "-c", "local", str(book)], cwd=REPO, env=env,
+        self.process = subprocess.Popen([*command, "-i", "localhost,", "-c", "local", str(book)], cwd=REPO, env=env,
                                         stdout=subprocess.DEVNULL)
         self.ended: tuple[float, int, float] | None = None
         self.waiter = threading.Thread(target=self._wait, daemon=True)
@@ -115,22 +122,26 @@ class Launched:
         ended, exit_code, cpu = self.ended
         self.process.returncode = exit_code  # reaped here: Popen must not wait for it again
         assert exit_code == 0, f"ansible-playbook exited {exit_code}"
-        return Run(ended - self.started, cpu, json.loads(self.clock_path.read_text()))
+        clock = json.loads(self.clock_path.read_text()) if self.clock_path is not None else None
+        return Run(ended - self.started, cpu, clock)
 
 
-def run_round(book: Path, evidence: tuple[Path | None, Path | None], first: int) -> tuple[Run, Run]:
-    """Both sides at the same moment (``evidence[0]``'s and ``evidence[1]``'s), ``first`` launched first."""
+def run_round(book: Path, evidence: tuple[Path, Path], timer: tuple[bool, bool], first: int) -> tuple[Run, Run]:
+    """Both sides at the same moment (with the callback where ``timer`` says, each writing into its
+    own evidence directory), ``first`` launched first."""
     order = (first, 1 - first)
-    launched = {side: Launched(book, evidence[side], book.parent / f"callback-clock-{side}.json") for side in order}
+    launched = {side: Launched(book, evidence[side], timer[side]) for side in order}
     return launched[0].result(), launched[1].result()
 
 
-def check_clock(run: Run, with_timer: bool) -> None:
-    if not with_timer:
-        assert run.clock["hooks"] == 0, run.clock
-        return
-    # task start, runner start and result for every task: the clock saw the callback work
-    assert run.clock["hooks"] >= 3 * TASKS, run.clock
+def recorded_tasks(evidence: Path) -> int:
+    return sum(1 for item in read_lines(evidence / "events.jsonl") if item["event"] == "task")
+
+
+def check_clock(run: Run) -> None:
+    assert run.clock is not None
+    # a worker's start and a result for every task: the clock saw the callback work
+    assert run.clock["hooks"] >= 2 * TASKS, run.clock
     assert run.clock["hook_cpu_seconds"] > 0, run.clock
 
 
@@ -148,21 +159,25 @@ def test_timer_callback_overhead(tmp_path):
     without: list[Run] = []
     with_timer: list[Run] = []
     for round_number in range(ROUNDS):
-        evidence = tmp_path / f"evidence-{round_number}"
+        plain_evidence, timed_evidence = tmp_path / f"plain-{round_number}", tmp_path / f"evidence-{round_number}"
         # Which side is launched first alternates: neither should gain from going first.
-        plain, timed = run_round(book, (None, evidence), first=round_number % 2)
-        check_clock(plain, with_timer=False)
-        check_clock(timed, with_timer=True)
+        plain, timed = run_round(book, (plain_evidence, timed_evidence), (False, True), first=round_number % 2)
+        assert recorded_tasks(timed_evidence) == TASKS
+        assert not (plain_evidence / "events.jsonl").exists()  # the side without it really ran without it
         without.append(plain)
         with_timer.append(timed)
-        recorded = [item for item in read_lines(evidence / "events.jsonl") if item["event"] == "task"]
-        assert len(recorded) == TASKS
     control: list[tuple[Run, Run]] = []
     for round_number in range(CONTROL_ROUNDS):
-        pair = run_round(book, (None, None), first=round_number % 2)
-        for run in pair:
-            check_clock(run, with_timer=False)
+        pair = run_round(book, (tmp_path / f"control-{round_number}-a", tmp_path / f"control-{round_number}-b"),
+                         (False, False), first=round_number % 2)
         control.append(pair)
+    clocked: list[Run] = []
+    for number in range(CLOCK_RUNS):
+        evidence = tmp_path / f"clocked-{number}"
+        run = Launched(book, evidence, timer=True, clock=tmp_path / f"callback-clock-{number}.json").result()
+        check_clock(run)
+        assert recorded_tasks(evidence) == TASKS
+        clocked.append(run)
 
     plain_wall, timed_wall = [run.wall for run in without], [run.wall for run in with_timer]
     plain_cpu, timed_cpu = [run.cpu for run in without], [run.cpu for run in with_timer]
@@ -187,13 +202,17 @@ def test_timer_callback_overhead(tmp_path):
         print(f"[bench] control, both sides without the callback ({len(control)} rounds; the method's own error): "
               f"per-round ratios {ratios(second, first)}; median {median_of_ratios(second, first):.3f} "
               f"({CONFIDENCE:.0%} bootstrap interval {low:.3f}-{high:.3f})")
-    # The callback's own time (its hooks and the result copies made for it) in each run with it.
-    own_cpu = [run.clock["hook_cpu_seconds"] + run.clock["copy_cpu_seconds"] for run in with_timer]
-    own_wall = [run.clock["hook_seconds"] + run.clock["copy_seconds"] for run in with_timer]
-    page_faults = [run.clock["hook_page_faults"] for run in with_timer]  # minor page faults taken inside its hooks
-    cpu_shares = [own / run for own, run in zip(own_cpu, timed_wall)]
-    wall_shares = [own / run for own, run in zip(own_wall, timed_wall)]
-    print(f"[bench] the callback's own time inside each run with it (its hooks, and ansible-core's copies of each "
+    # The callback's own time (its hooks and the result copies made for it) in each clocked run.
+    clocks = [run.clock for run in clocked if run.clock is not None]
+    clocked_wall = [run.wall for run in clocked]
+    own_cpu = [clock["hook_cpu_seconds"] + clock["copy_cpu_seconds"] for clock in clocks]
+    own_wall = [clock["hook_seconds"] + clock["copy_seconds"] for clock in clocks]
+    page_faults = [clock["hook_page_faults"] for clock in clocks]  # minor page faults taken inside its hooks
+    cpu_shares = [own / run for own, run in zip(own_cpu, clocked_wall)]
+    wall_shares = [own / run for own, run in zip(own_wall, clocked_wall)]
+    print(f"[bench] {len(clocked)} more runs with the callback, one at a time, with the clock on its hooks (not in the "
+          f"ratios above: the clock's own readings are paid by the side with the callback only); runs {runs(clocked_wall)}")
+    print(f"[bench] the callback's own time inside each clocked run (its hooks, and ansible-core's copies of each "
           f"result for it): CPU median {statistics.median(cpu_shares):.2%} of the run (IQR/median "
           f"{spread(cpu_shares):.0%}, min {min(cpu_shares):.2%}, max {max(cpu_shares):.2%}); wall clock, an upper "
           f"bound, median {statistics.median(wall_shares):.2%} (min {min(wall_shares):.2%}, max {max(wall_shares):.2%})")
@@ -201,5 +220,5 @@ def test_timer_callback_overhead(tmp_path):
           f"{statistics.median(page_faults) / TASKS:.0f} a task (a worker is forked for every task, and a page the "
           f"controller writes while a worker still shares it is copied first)")
     print("[bench] in-run ratio, each run against itself without the callback's own time (indirect costs not in it):")
-    print(f"[bench]   CPU:  {describe_ratio(timed_wall, [run - own for run, own in zip(timed_wall, own_cpu)], TARGET_RATIO, at_most=False)}")
-    print(f"[bench]   wall: {describe_ratio(timed_wall, [run - own for run, own in zip(timed_wall, own_wall)], TARGET_RATIO, at_most=False)}")
+    print(f"[bench]   CPU:  {describe_ratio(clocked_wall, [run - own for run, own in zip(clocked_wall, own_cpu)], TARGET_RATIO, at_most=False)}")
+    print(f"[bench]   wall: {describe_ratio(clocked_wall, [run - own for run, own in zip(clocked_wall, own_wall)], TARGET_RATIO, at_most=False)}")

@@ -12,7 +12,9 @@ short_description: Record every task's timing and status into the drill's events
 description:
   - For every task and host, records the start and end (UTC wall clock), the duration
     (monotonic clock), the status, the role and phase (task file) and any markers, as one JSON
-    line each in C(events.jsonl) of the drill's evidence directory. A delegated task also records
+    line each in C(events.jsonl) of the drill's evidence directory. A task starts on a host when
+    ansible-playbook hands it to a worker for that host and ends with its result; a result no
+    worker produced (a meta task's, a failed include's) is recorded as starting when it ends. A delegated task also records
     the inventory host it ran on (C(delegated_to); for a loop, the hosts its items ran on,
     comma-separated).
   - Each task line also says what the task's time is (C(time)) - C(wait) (a wait the inventory
@@ -60,6 +62,7 @@ import functools
 import os
 import time
 from collections.abc import Mapping
+from json.encoder import encode_basestring_ascii as _json_text
 
 from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
@@ -67,7 +70,7 @@ from ansible_collections.hadrill.drills.plugins.plugin_utils.failure import fail
 
 try:
     from hadrill.clock import format_epoch
-    from hadrill.jsonl import Appender
+    from hadrill.jsonl import Appender, line_encoder
     from hadrill.overhead import OVERHEAD, classify, may_wait_or_serve
     from hadrill.runtime import load_redactor
     from hadrill.scenarios import scenario_for_role
@@ -139,6 +142,20 @@ def _task_file(task):
     return (task.get_path() or "").rsplit(":", 1)[0]
 
 
+# A task's line, written by formatting rather than by encoding a dict: this runs for every result in
+# ansible-playbook's own process right after a worker fork, where every object touched costs a page
+# copy, and the dict, its twenty key strings and the encoder's call were a large share of the pages
+# the callback copied per task. Strings go through the JSON encoder's own escaping
+# (``encode_basestring_ascii``, as ``json.dumps`` writes them); the status is one of this callback's
+# four words, the timestamps are digits, and the monotonic readings are finite floats (their
+# ``repr`` is their JSON). Optional fields are added after it; the closing brace comes last.
+_TASK_LINE = (
+    '{"event":"task","task":%s,"task_uuid":%s,"action":%s,"play":%s,"role":%s,"scenario":%s,"phase":%s,'
+    '"host":%s,"status":"%s","changed":%s,"start_ts":"%s","end_ts":"%s","start_mono":%r,"end_mono":%r,'
+    '"duration_s":%r'
+)
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -148,9 +165,11 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._appender = None
+        self._encode = line_encoder() if HAS_HADRILL else None
+        # Lines written before the evidence directory is known: (JSON text without its closing
+        # brace, the task's failure message and whether it was ignored, or None).
         self._buffer = []
         self._redactor = None
-        self._task_started = {}
         self._host_started = {}
         # (host, task uuid) -> the hosts the items of a delegated loop ran on
         self._item_delegates = {}
@@ -177,8 +196,6 @@ class CallbackModule(CallbackBase):
     # -- the controller's poll interval -------------------------------------------------------
     def _quiet_while(self, host, task):
         """Under the quiet poll interval from when a wait or a service task starts on a host."""
-        if self._quiet_poll is None:
-            return
         action = task.action
         if not may_wait_or_serve(action):  # most tasks: their arguments need not be read
             return
@@ -189,8 +206,6 @@ class CallbackModule(CallbackBase):
 
     def _quiet_done(self, host=None, task_uuid=None):
         """The configured interval back once no wait or service task runs (all of them: None)."""
-        if not self._quiet_tasks:  # most tasks: none runs, and the configured interval is in place
-            return
         if host is None:
             self._quiet_tasks.clear()
         else:
@@ -209,19 +224,28 @@ class CallbackModule(CallbackBase):
         self._appender = Appender(directory / "events.jsonl")
         self._redactor = load_redactor(directory)
         pending, self._buffer = self._buffer, []
-        for record in pending:
-            self._write(record)
+        for text, failure in pending:
+            self._emit(text, failure)
 
     def _write(self, record):
+        """One record (a dict without a failure message) as one line."""
+        self._emit(self._encode(record)[:-1])
+
+    def _emit(self, text, failure=None):
+        """One line: ``text`` is a JSON object's text without its closing brace; ``failure`` (the
+        task's failure message, whether it was ignored) ends it, the message redacted."""
         if self._sealed:
             return
         if self._appender is None:
             if len(self._buffer) < BUFFER_LIMIT:
-                self._buffer.append(record)
+                self._buffer.append((text, failure))
             return
-        if "msg" in record and self._redactor is not None:
-            record["msg"] = self._redactor.text(record["msg"])
-        self._appender.append(record)
+        if failure is not None:
+            message, ignored = failure
+            if self._redactor is not None:
+                message = self._redactor.text(message)
+            text = f'{text},"msg":{_json_text(message)},"ignored":{"true" if ignored else "false"}'
+        self._appender.write_line(text + "}")
 
     # -- playbook structure -------------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
@@ -234,66 +258,54 @@ class CallbackModule(CallbackBase):
         epoch, mono = _now()
         self._write({"event": "play_start", "play": self._play, "ts": format_epoch(epoch), "mono": mono})
 
-    def v2_playbook_on_task_start(self, task, is_conditional):
-        self._task_started[task._uuid] = _now()
+    # No hook on a task's start: a task's time is each host's own, from when ansible-playbook hands
+    # it to a worker (v2_runner_on_start) to its result. A result no worker produced (a meta task's)
+    # starts and ends at once.
+    def v2_runner_on_start(self, host, task):
+        name = host.get_name()
+        self._host_started[(name, task._uuid)] = _now()
+        if self._quiet_poll is not None:
+            self._quiet_while(name, task)
         # Before the first of hadrill's own tasks is handed to a worker: a playbook without any
         # pays nothing for them (each worker forked from a larger process costs more).
         if not self._preloaded and str(task.action).startswith("hadrill.drills."):
             self._preloaded = True
             _preload_action_imports()
 
-    def v2_playbook_on_handler_task_start(self, task):
-        self._task_started[task._uuid] = _now()
-
-    def v2_runner_on_start(self, host, task):
-        self._host_started[(host.get_name(), task._uuid)] = _now()
-        self._quiet_while(host.get_name(), task)
-
     # -- results ------------------------------------------------------------------------------
     def _record(self, result, status):
         # Called for every task in ansible-playbook's own process, right after a worker fork:
         # every object this touches costs a page copy, so the common path stays short.
-        end_epoch, end_mono = _now()
+        end = _now()
         task = result._task
         task_uuid = task._uuid
         host = result._host.get_name()
-        self._quiet_done(host, task_uuid)
-        start_epoch, start_mono = self._host_started.pop(
-            (host, task_uuid), self._task_started.get(task_uuid, (end_epoch, end_mono))
-        )
+        if self._quiet_tasks:
+            self._quiet_done(host, task_uuid)
+        end_epoch, end_mono = end
+        start_epoch, start_mono = self._host_started.pop((host, task_uuid), end)
         role = task._role.get_name(include_role_fqcn=False) if task._role else None
         path = _task_file(task) if role else ""
         phase = _phase_of(path) if path else None
+        scenario = scenario_for_role(role) if role else None
+        action = task.action
         outcome = _returned(result)
         fields = _task_fields(result)
-        action = task.action
-        record = {
-            "event": "task",
-            "task": task.get_name(),
-            "task_uuid": task_uuid,
-            "action": action,
-            "play": self._play,
-            "role": role,
-            "scenario": scenario_for_role(role),
-            "phase": phase,
-            "host": host,
-            "status": status,
-            "changed": bool(outcome.get("changed", False)),
-            "start_ts": format_epoch(start_epoch),
-            "end_ts": format_epoch(end_epoch),
-            "start_mono": start_mono,
-            "end_mono": end_mono,
-            "duration_s": round(end_mono - start_mono, 6),
-        }
+        text = _TASK_LINE % (
+            _json_text(task.get_name()), _json_text(task_uuid), _json_text(action), _json_text(self._play),
+            "null" if role is None else _json_text(role), "null" if scenario is None else _json_text(scenario),
+            "null" if phase is None else _json_text(phase), _json_text(host), status,
+            "true" if outcome.get("changed", False) else "false", format_epoch(start_epoch), format_epoch(end_epoch),
+            start_mono, end_mono, round(end_mono - start_mono, 6))
         # The inventory host a delegated task ran on: the task's templated delegate_to (the
         # connection variables a callback receives are neither templated nor named); for a loop,
         # the hosts its items ran on (each item's templated delegate_to), comma-separated.
-        items = self._item_delegates.pop((host, task_uuid), [])
+        items = self._item_delegates.pop((host, task_uuid), None) if self._item_delegates else None
         delegated = _delegate_of(fields, outcome)
         if items and (not delegated or "{{" in delegated):
             delegated = ", ".join(sorted(set(items)))
         if delegated and "{{" not in delegated:
-            record["delegated_to"] = delegated
+            text += ',"delegated_to":' + _json_text(delegated)
         # Whether the task's time is a configured wait, a service at work or overhead (hadrill.overhead),
         # from its action and arguments (templated by the worker; a loop's are its task's). A skipped
         # task neither waited nor had a service work.
@@ -301,17 +313,17 @@ class CallbackModule(CallbackBase):
             args = fields.get("args")
             kind, wait_seconds = classify(action, args if isinstance(args, Mapping) else task.args,
                                           skipped=status == "skipped")
+            text += ',"time":' + _json_text(kind)
+            if wait_seconds is not None:
+                text += ',"wait_s":' + self._encode(wait_seconds)
         else:  # most tasks: their arguments need not be read
-            kind, wait_seconds = OVERHEAD, None
-        record["time"] = kind
-        if wait_seconds is not None:
-            record["wait_s"] = wait_seconds
+            text += ',"time":"overhead"'
         marker = outcome.get("hadrill_marker")
         if isinstance(marker, dict):
-            record["markers"] = [marker.get("name")]
+            text += ',"markers":' + self._encode([marker.get("name")])
+        failure = None
         if status in ("failed", "unreachable"):
-            record["msg"] = failure_message(result._result, "")[:2000]
-            record["ignored"] = bool(getattr(task, "ignore_errors", False))
+            failure = (failure_message(result._result, "")[:2000], bool(getattr(task, "ignore_errors", False)))
         evidence_dir = outcome.get("hadrill_evidence_dir")
         if evidence_dir and self._appender is None:
             self._open(evidence_dir)
@@ -320,7 +332,7 @@ class CallbackModule(CallbackBase):
             self._sealed = True
             if self._appender is not None:
                 self._appender.close()
-        self._write(record)
+        self._emit(text, failure)
 
     def _item(self, result):
         delegated = _delegate_of(_task_fields(result), _returned(result))

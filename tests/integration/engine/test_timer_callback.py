@@ -14,6 +14,8 @@ import pytest
 
 from hadrill.clock import parse_utc
 from hadrill.events import read_lines
+from hadrill.redact import REDACTED
+from hadrill.runtime import secrets_file
 
 REPO = Path(__file__).resolve().parents[3]
 # A task that sleeps a known time and reads the clock itself: the independent clock.
@@ -225,3 +227,147 @@ def test_the_controller_polls_quietly_while_a_configured_wait_runs(tmp_path):
     assert during_wait < during_overhead / 3, (during_wait, during_overhead)
     during_wait, during_overhead = controller_wakeups(tmp_path, "0")
     assert during_wait > during_overhead / 3, (during_wait, during_overhead)
+
+
+# Names with every kind of character a line must escape, on every field the callback writes.
+ODD_HOSTS = ['db "primary" \\ é', "api→1"]
+MARKER_PLUGIN = """
+from ansible.plugins.action import ActionBase
+
+
+class ActionModule(ActionBase):
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        return {"changed": True, "hadrill_marker": {"name": self._task.args["name"]}}
+"""
+ODD_PLAYBOOK = r"""
+- name: drill "odd" \ play ✓
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: say "hi" \ {{ 'templated' }}	tab é 🎉
+      ansible.builtin.debug: {msg: hello}
+      changed_when: true
+    - name: delegated to the second host
+      ansible.builtin.debug: {msg: delegated}
+      delegate_to: "{{ groups['all'][1] }}"
+    - name: a loop delegated to every host
+      ansible.builtin.debug: {msg: "{{ item }}"}
+      delegate_to: "{{ item }}"
+      loop: "{{ groups['all'] }}"
+    - name: a configured wait
+      ansible.builtin.pause: {seconds: 0}
+    - name: a marker
+      mark_known: {name: 'the "odd" marker é'}
+    - name: never runs
+      ansible.builtin.debug: {msg: skipped}
+      when: false
+    - name: a role's task
+      ansible.builtin.include_role: {name: api_rollback}
+    - name: a failing task
+      ansible.builtin.fail: {msg: 'failed "here" \ é 🎉'}
+      ignore_errors: true
+"""
+
+
+def test_every_line_is_what_the_json_encoder_writes_whatever_the_names(tmp_path):
+    """The callback formats each task's line itself (it runs right after every worker fork); each
+    line must be exactly what ``json.dumps`` writes for the same record, and every name must come
+    back as it was, for names with quotes, backslashes, tabs, non-ASCII letters and emoji."""
+    inventory = tmp_path / "inventory.yml"
+    python = str(REPO / ".venv" / "bin" / "python")
+    inventory.write_text(json.dumps({"all": {"hosts": {
+        name: {"ansible_connection": "local", "ansible_python_interpreter": python} for name in ODD_HOSTS}}}))
+    (tmp_path / "roles" / "api_rollback" / "tasks").mkdir(parents=True)
+    (tmp_path / "roles" / "api_rollback" / "tasks" / "main.yml").write_text(
+        "- ansible.builtin.include_tasks: verify.yml\n")
+    (tmp_path / "roles" / "api_rollback" / "tasks" / "verify.yml").write_text(
+        "- name: check it\n  ansible.builtin.debug: {msg: checked}\n")
+    plugins = write_plugin(tmp_path)
+    (plugins / "mark_known.py").write_text(MARKER_PLUGIN)
+    playbook = tmp_path / "odd.yml"
+    playbook.write_text(ODD_PLAYBOOK)
+    evidence = tmp_path / "evidence"
+    subprocess.run(["ansible-playbook", "-i", str(inventory), str(playbook)], env=ansible_env(evidence, plugins),
+                   cwd=tmp_path, check=True, capture_output=True, timeout=180)
+
+    lines = (evidence / "events.jsonl").read_text(encoding="ascii").splitlines()
+    for line in lines:
+        assert json.dumps(json.loads(line), separators=(",", ":")) == line
+    tasks = [json.loads(line) for line in lines if json.loads(line)["event"] == "task"]
+    by_name: dict[str, list[dict]] = {}
+    for item in tasks:
+        by_name.setdefault(item["task"], []).append(item)
+        assert item["play"] == 'drill "odd" \\ play ✓'
+        assert item["host"] in ODD_HOSTS
+        assert isinstance(item["start_mono"], float) and item["duration_s"] == round(
+            item["end_mono"] - item["start_mono"], 6)
+    greeting = by_name['say "hi" \\ templated\ttab é 🎉']
+    assert sorted(item["host"] for item in greeting) == sorted(ODD_HOSTS)
+    assert all(item["changed"] is True and item["status"] == "ok" and item["time"] == "overhead" for item in greeting)
+    assert {item["delegated_to"] for item in by_name["delegated to the second host"]} == {ODD_HOSTS[1]}
+    assert {item["delegated_to"] for item in by_name["a loop delegated to every host"]} == {
+        ", ".join(sorted(ODD_HOSTS))}
+    waits = by_name["a configured wait"]
+    assert waits and all(item["time"] == "wait" and item["wait_s"] == 0 for item in waits)
+    assert all(item["markers"] == ['the "odd" marker é'] for item in by_name["a marker"])
+    assert all(item["status"] == "skipped" for item in by_name["never runs"])
+    checked = by_name["api_rollback : check it"]
+    assert {(item["role"], item["scenario"], item["phase"]) for item in checked} == {("api_rollback", "rollback", "verify")}
+    failed = by_name["a failing task"]
+    assert all(item["status"] == "failed" and item["ignored"] is True and item["msg"] == 'failed "here" \\ é 🎉'
+               for item in failed)
+    assert all("role" in item and item["role"] is None for item in greeting)
+
+
+EVIDENCE_PLUGIN = """
+from ansible.plugins.action import ActionBase
+
+
+class ActionModule(ActionBase):
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        return {"hadrill_evidence_dir": self._task.args["path"]}
+"""
+LATE_EVIDENCE_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: fails before the evidence directory is known
+      ansible.builtin.fail: {msg: "{{ failure }}"}
+      ignore_errors: true
+    - name: says where the evidence goes
+      evidence_known: {path: "{{ evidence }}"}
+    - name: after
+      ansible.builtin.debug: {msg: after}
+"""
+
+
+def test_lines_made_before_the_evidence_directory_is_known_are_written_once_it_is(tmp_path):
+    """Without an evidence directory configured, the callback keeps its lines until a task returns
+    one (the drill's start), then writes them in order, a failure message redacted with the drill's
+    secrets before it is escaped into the line."""
+    evidence = tmp_path / "evidence"
+    secret = 's3cret-"quoted"-é-value'
+    secrets = secrets_file(evidence)
+    secrets.parent.mkdir(parents=True)
+    secrets.write_text(json.dumps([secret]))
+    plugins = write_plugin(tmp_path)
+    (plugins / "evidence_known.py").write_text(EVIDENCE_PLUGIN)
+    playbook = tmp_path / "late.yml"
+    playbook.write_text(LATE_EVIDENCE_PLAYBOOK)
+    subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", f"evidence={evidence}",
+                    "-e", json.dumps({"failure": f"denied with {secret} here"}), str(playbook)],
+                   env=ansible_env(None, plugins), check=True, capture_output=True, timeout=120)
+
+    text = (evidence / "events.jsonl").read_text()
+    assert secret not in text and json.dumps(secret)[1:-1] not in text
+    events = list(read_lines(evidence / "events.jsonl"))
+    assert [item["event"] for item in events] == ["playbook_start", "play_start", "task", "task", "task", "playbook_end"]
+    failed, known, after = events[2:5]
+    assert failed["task"] == "fails before the evidence directory is known" and failed["status"] == "failed"
+    assert failed["msg"] == f"denied with {REDACTED} here" and failed["ignored"] is True
+    assert known["task"] == "says where the evidence goes" and after["task"] == "after"
+    assert failed["end_mono"] <= known["start_mono"] <= known["end_mono"] <= after["start_mono"]
