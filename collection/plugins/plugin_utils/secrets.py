@@ -22,13 +22,22 @@ def _vaulted(value):
     return False
 
 
+def _ansible_secret(name, secret_name):
+    """Whether one of Ansible's own variables (facts, magic variables, connection settings) holds a
+    secret: its name says so (the connection and become passwords), and it does not name a file
+    (``ansible_ssh_private_key_file`` is where a key is, not the key)."""
+    return bool(secret_name.search(name)) and not name.endswith("_file")
+
+
 def _values(templar, raw, templated):
     """A scope's variables as they are used: a value with no template and no vault in it is itself;
     any other is templated (``templated(name)``). Templating only what needs it keeps this fast
     (every host repeats the inventory's group variables) without missing what templating yields."""
+    from hadrill.redact import SECRET_NAME
+
     values = {}
     for name in list(raw.keys()):
-        if name in SKIPPED or str(name).startswith("ansible_"):
+        if name in SKIPPED or (str(name).startswith("ansible_") and not _ansible_secret(str(name), SECRET_NAME)):
             continue
         value = raw[name]
         if not _vaulted(value) and not templar.is_template(value):

@@ -37,6 +37,11 @@ all:
   hosts:
     alpha:
       host_pw: password-of-alpha-1111
+      ansible_host: 192.0.2.10
+      ansible_user: drill-operator
+      ansible_become_password: become-password-of-alpha-5555
+      ansible_ssh_pass: "{{ host_pw }}-over-ssh"
+      ansible_ssh_private_key_file: /etc/hadrill/keys/alpha
     beta:
       host_pw: password-of-beta-2222
       shared_pw: beta-overrides-the-shared-3333
@@ -76,8 +81,11 @@ def test_every_secret_of_every_scope_is_found(play):
     found = secrets.play_secrets(templar, task_vars)
     for expected in ("shared-secret-of-every-host", "beta-overrides-the-shared-3333", "password-of-alpha-1111",
                      "password-of-beta-2222", "default-host-password-0000", "looked-up-secret-4444",
-                     "token-of-every-host-0001"):
+                     "token-of-every-host-0001", "become-password-of-alpha-5555", "password-of-alpha-1111-over-ssh"):
         assert expected in found, expected
+    # Ansible's own variables are read only where their name says they hold a secret (connection
+    # and become passwords); the rest (the host's address, the user, where a key file is) are not.
+    assert not {"192.0.2.10", "drill-operator", "/etc/hadrill/keys/alpha"} & found
 
 
 def test_a_group_variable_is_templated_again_only_where_it_can_differ(play):
