@@ -292,7 +292,8 @@ class CallbackModule(CallbackBase):
         outcome = _returned(result)
         fields = _task_fields(result)
         text = _TASK_LINE % (
-            _json_text(task.get_name()), _json_text(task_uuid), _json_text(action), _json_text(self._play),
+            _json_text(task.get_name()), _json_text(task_uuid), "null" if action is None else _json_text(action),
+            "null" if self._play is None else _json_text(self._play),
             "null" if role is None else _json_text(role), "null" if scenario is None else _json_text(scenario),
             "null" if phase is None else _json_text(phase), _json_text(host), status,
             "true" if outcome.get("changed", False) else "false", format_epoch(start_epoch), format_epoch(end_epoch),
