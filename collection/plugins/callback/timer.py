@@ -14,9 +14,9 @@ description:
     (monotonic clock), the status, the role and phase (task file) and any markers, as one JSON
     line each in C(events.jsonl) of the drill's evidence directory. A task starts on a host when
     ansible-playbook hands it to a worker for that host and ends with its result; a result no
-    worker produced (a meta task's, a failed include's) is recorded as starting when it ends. A delegated task also records
-    the inventory host it ran on (C(delegated_to); for a loop, the hosts its items ran on,
-    comma-separated).
+    worker produced (a meta task's, a failed include's) is recorded as starting when it ends. A
+    delegated task also records the inventory host it ran on (C(delegated_to); for a loop, the
+    hosts its items ran on, comma-separated).
   - Each task line also says what the task's time is (C(time)) - C(wait) (a wait the inventory
     configures, with its configured seconds in C(wait_s)), C(service) (a service at work) or
     C(overhead) - from its action and arguments, as C(hadrill.overhead) classifies them.
@@ -318,7 +318,7 @@ class CallbackModule(CallbackBase):
             if wait_seconds is not None:
                 text += ',"wait_s":' + self._encode(wait_seconds)
         else:  # most tasks: their arguments need not be read
-            text += ',"time":"overhead"'
+            text += ',"time":' + _json_text(OVERHEAD)
         marker = outcome.get("hadrill_marker")
         if isinstance(marker, dict):
             text += ',"markers":' + self._encode([marker.get("name")])

@@ -37,7 +37,8 @@ def _values(templar, raw, templated):
 
     values = {}
     for name in list(raw.keys()):
-        if name in SKIPPED or (str(name).startswith("ansible_") and not _ansible_secret(str(name), SECRET_NAME)):
+        text = str(name)
+        if name in SKIPPED or (text.startswith("ansible_") and not _ansible_secret(text, SECRET_NAME)):
             continue
         value = raw[name]
         if not _vaulted(value) and not templar.is_template(value):
